@@ -1,0 +1,1 @@
+"""Sub-commands of the ``eegdec`` CLI (see :mod:`eegdec.cli`)."""

@@ -1,0 +1,1 @@
+"""Data layer: dataset registry, offline-capable loaders, simulated data, epoch cache."""

@@ -1,0 +1,1 @@
+"""eegdec.evaluation."""

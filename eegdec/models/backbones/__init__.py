@@ -1,0 +1,1 @@
+"""Vision backbones reused as EEG time-series encoders (one module per family)."""

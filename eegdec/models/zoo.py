@@ -1,0 +1,1 @@
+"""Registration of DBConformer, braindecode baselines and classical pipelines."""

@@ -1,0 +1,43 @@
+"""Shared test fixtures: real data location, isolated cache, quiet deterministic torch."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+PHYSIONET_DIR = SHARED_DATA / "MNE-eegbci-data" / "files" / "eegmmidb" / "1.0.0"
+BONN_DIR = SHARED_DATA / "bonn"
+CORRUPT_EDF = SHARED_DATA / "bad" / "S001R02_crlf_corrupted.edf"
+
+requires_shared = pytest.mark.skipif(
+    not PHYSIONET_DIR.exists(),
+    reason=f"real EEG not found at {SHARED_DATA} (expected ../shared/data beside the checkout)",
+)
+requires_bonn = pytest.mark.skipif(
+    not BONN_DIR.exists(), reason=f"Bonn seizure data not found at {BONN_DIR}"
+)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Offline MOABB, a fresh epoch cache per test session, two torch threads."""
+    os.environ["MOABB_DOWNLOAD_PROVIDER"] = "upstream"
+    os.environ["EEGDEC_CACHE"] = str(tmp_path_factory.mktemp("eegdec_cache"))
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    try:
+        import torch
+
+        torch.set_num_threads(2)
+    except ImportError:  # pragma: no cover
+        pass
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """Path of ../shared/data; skips the test when absent."""
+    if not SHARED_DATA.exists():
+        pytest.skip(f"real EEG not found at {SHARED_DATA}")
+    return SHARED_DATA
