@@ -9,7 +9,7 @@ _PKG = Path(__file__).resolve().parent
 
 
 def data_dir(explicit: str | os.PathLike | None = None) -> Path:
-    """Data directory: ``explicit``, else ``$EEGDEC_DATA``, else ``$MNE_DATA``, else ``~/mne_data``."""
+    """Data directory: ``explicit``, else ``$EEGDEC_DATA``, ``$MNE_DATA``, ``~/mne_data``."""
     for cand in (explicit, os.environ.get("EEGDEC_DATA"), os.environ.get("MNE_DATA")):
         if cand:
             return Path(cand).expanduser().resolve()
