@@ -1,4 +1,13 @@
-"""Placeholder: owned by a work package still in progress."""
+"""List registered datasets and whether their files are on disk.
+
+Presence is checked from the file layout in datasets.yaml (no MNE/MOABB import):
+``built-in`` (simulated), ``yes``, ``partial (k/n subjects)``, ``no``.
+
+Examples:
+  eegdec datasets
+  eegdec datasets --data-dir ../shared/data
+  eegdec datasets --paradigm seizure
+"""
 
 from __future__ import annotations
 
@@ -6,8 +15,28 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--data-dir", default=None,
+                        help="data directory (default: $EEGDEC_DATA, $MNE_DATA, ~/mne_data)")
+    parser.add_argument("--paradigm", default=None,
+                        help="only datasets offering this paradigm (MI, LeftRightImagery, seizure)")
 
 
 def command(args: argparse.Namespace) -> int:
-    raise NotImplementedError("eegdec datasets is not implemented yet")
+    from eegdec.data.registry import get_dataset_spec, list_datasets
+    from eegdec.paths import data_dir
+
+    rows = [("name", "paradigms", "subjects", "sessions", "chans", "sfreq", "classes", "on disk")]
+    for name in list_datasets():
+        spec = get_dataset_spec(name)
+        if args.paradigm and args.paradigm.lower() not in {p.lower() for p in spec.paradigms}:
+            continue
+        rows.append((
+            spec.name, ",".join(spec.paradigms), str(len(spec.subjects)),
+            str(len(spec.sessions)), str(spec.n_channels), f"{spec.sfreq:g}",
+            ",".join(spec.classes), spec.presence(args.data_dir),
+        ))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    print(f"\ndata directory: {data_dir(args.data_dir)}")
+    return 0

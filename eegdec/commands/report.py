@@ -1,4 +1,8 @@
-"""Placeholder: owned by a work package still in progress."""
+"""Write one self-contained HTML report (config, scores, confusion matrices, training and online
+curves, channel-relevance topomaps) for a run directory written by ``eegdec run``.
+
+Example: eegdec report eegdec_results/PhysionetMI-LR-within-cv-1a2b3c
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,13 @@ import argparse
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("run_dir", metavar="RUN_DIR", help="run directory (eegdec run --out)")
+    parser.add_argument("--out", default=None,
+                        help="HTML file to write (default: RUN_DIR/report.html)")
 
 
 def command(args: argparse.Namespace) -> int:
-    raise NotImplementedError("eegdec report is not implemented yet")
+    from eegdec.interpret.report import write_report
+
+    print(write_report(args.run_dir, args.out))
+    return 0

@@ -1,13 +1,153 @@
-"""Placeholder: owned by a work package still in progress."""
+"""Train and evaluate decoders under a protocol; print and save a results table.
+
+Every finished fold is appended to RUN_DIR/results.csv at once, so an interrupted run
+resumes where it stopped: re-run the same command, or pass --resume RUN_DIR.
+
+Examples:
+  eegdec run                                   # simulated SimMI-2class, a few minutes on CPU
+  eegdec run --paradigm MI --dataset PhysionetMI --subjects 1 --data-dir ../shared/data \\
+      --events hands feet --model dbconformer --model csp-lda
+  eegdec run --dataset PhysionetMI --paradigm LR --subjects 1 2 3 4 --protocol online \\
+      --model eegnet --model ts-lr --calib-sizes 0 8 16 --epochs 20
+  eegdec run --resume eegdec_results/SimMI-2class-MI-within-cv-1a2b3c4d5e
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+
+# The built-in default (no --dataset) must finish in a few minutes on a 2-core CPU.
+QUICK_DEFAULTS = {"subjects": [1, 2], "epochs": 15}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    pass
+    a = parser.add_argument
+    a("--paradigm", default="MI", metavar="P",
+      help="MI (every MI class), LR / LeftRightImagery (two hands) or seizure "
+           "(default: MI). Example: --paradigm LR")
+    a("--dataset", default=None,
+      help="registered dataset (see `eegdec datasets`); default: the built-in simulated "
+           "SimMI-2class with subjects 1 2 and 15 epochs. Example: --dataset BNCI2014001")
+    a("--events", nargs="+", default=None, metavar="CLASS",
+      help="use only these classes. Example: --events hands feet")
+    a("--model", action="append", dest="models", metavar="NAME",
+      help="model from `eegdec models`; repeat to compare (default: dbconformer and "
+           "csp-lda). Example: --model eegnet --model ts-lr")
+    a("--pipelines", default=None, metavar="DIR",
+      help="also evaluate the MOABB-schema YAML pipelines in DIR that list the paradigm. "
+           "Example: --pipelines pipelines/")
+    a("--protocol", default="within-cv",
+      choices=["within-co", "within-cv", "cross-session", "loso", "online"],
+      help="evaluation protocol (default: within-cv). Example: --protocol loso")
+    a("--cv", default="stratified", choices=["stratified", "contiguous"],
+      help="within-cv folds: stratified shuffled (default) or the paper's contiguous "
+           "blocks. Example: --cv contiguous")
+    a("--n-folds", type=int, default=5, help="folds of within-cv (default: 5). "
+      "Example: --n-folds 4")
+    a("--subjects", nargs="+", type=int, default=None, metavar="S",
+      help="subject numbers (default: all). Example: --subjects 1 2 3")
+    a("--epochs", type=int, default=None,
+      help="training epochs of torch models (default: the recipe's, 100-200). "
+           "Example: --epochs 50")
+    a("--lr", type=float, default=None, help="learning rate (default: the recipe's). "
+      "Example: --lr 1e-3")
+    a("--batch-size", type=int, default=None, help="batch size (default: the recipe's, 32). "
+      "Example: --batch-size 64")
+    a("--seeds", nargs="+", type=int, default=None, metavar="SEED",
+      help="seeds of torch models (default: 1; online: 1 2 3). Classical pipelines are "
+           "deterministic and run the first only. Example: --seeds 1 2 3 4 5")
+    a("--alignment", default="euclidean",
+      choices=["none", "euclidean", "euclidean-transductive"],
+      help="Euclidean alignment: causal (default), none, or transductive (test reference "
+           "from all test trials, as the DBConformer code). Example: --alignment none")
+    a("--calib-sizes", nargs="+", type=int, default=None, metavar="N",
+      help="online: labelled target trials N (default: 0 8 16 32 48; sizes above half "
+           "the target session are dropped). Example: --calib-sizes 0 4 8 16")
+    a("--fine-tune-epochs", type=int, default=None,
+      help="online: fine-tuning epochs on the N trials (default: the recipe's, 20). "
+           "Example: --fine-tune-epochs 10")
+    a("--device", default="auto", choices=["cpu", "cuda", "auto"],
+      help="where torch models train (default: auto). Example: --device cuda")
+    a("--data-dir", default=None,
+      help="data root (default: $EEGDEC_DATA, $MNE_DATA or ~/mne_data). "
+           "Example: --data-dir ../shared/data")
+    a("--out", default=None, metavar="DIR",
+      help="run directory (default: eegdec_results/<dataset>-<paradigm>-<protocol>-<hash>). "
+           "Example: --out runs/physionet")
+    a("--resume", default=None, metavar="DIR",
+      help="continue the run in DIR with its saved config (other options but --n-jobs, "
+           "--backend, --device, --report, --quiet are ignored). Example: --resume runs/x")
+    a("--n-jobs", type=int, default=1,
+      help="folds run in parallel processes (joblib; default: 1). Example: --n-jobs 4")
+    a("--backend", default="loky", choices=["loky", "dask", "ray"],
+      help="joblib backend for --n-jobs (dask/ray spread folds over a cluster; default: "
+           "loky). Example: --backend dask")
+    a("--save-checkpoints", action="store_true",
+      help="save each torch fold's weights in RUN_DIR/checkpoints. Example: --save-checkpoints")
+    a("--report", action="store_true",
+      help="write RUN_DIR/report.html when the run ends. Example: --report")
+    a("--quiet", action="store_true", help="print only the final table. Example: --quiet")
+
+
+def _config(args: argparse.Namespace):
+    from eegdec.evaluation.runner import RunConfig, load_config
+
+    runtime = {"device": args.device, "n_jobs": args.n_jobs, "backend": args.backend,
+               "quiet": args.quiet, "save_checkpoints": args.save_checkpoints}
+    if args.resume:
+        cfg = load_config(args.resume)
+        for key, value in runtime.items():
+            setattr(cfg, key, value)
+        if args.data_dir:
+            cfg.data_dir = args.data_dir
+        return cfg, args.resume
+    quick = args.dataset is None
+    cfg = RunConfig(
+        dataset=args.dataset or "SimMI-2class", paradigm=args.paradigm, events=args.events,
+        models=args.models or ([] if args.pipelines else ["dbconformer", "csp-lda"]),
+        pipelines=args.pipelines, protocol=args.protocol, cv=args.cv, n_folds=args.n_folds,
+        subjects=args.subjects or (QUICK_DEFAULTS["subjects"] if quick else None),
+        epochs=args.epochs or (QUICK_DEFAULTS["epochs"] if quick else None),
+        lr=args.lr, batch_size=args.batch_size, seeds=args.seeds, alignment=args.alignment,
+        fine_tune_epochs=args.fine_tune_epochs, data_dir=args.data_dir, **runtime,
+    )
+    if args.calib_sizes:
+        cfg.calib_sizes = args.calib_sizes
+    return cfg, args.out
 
 
 def command(args: argparse.Namespace) -> int:
-    raise NotImplementedError("eegdec run is not implemented yet")
+    import importlib.util
+
+    from eegdec.evaluation.runner import run_protocol
+
+    cfg, out = _config(args)
+    bar = None
+    if not args.quiet:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(desc="folds", unit="fold", file=sys.stderr)
+
+    def progress(row: dict) -> None:
+        if bar is not None:
+            bar.update(1)
+            bar.write(f"{row['fold_id']}: accuracy {row['accuracy']:.3f}", file=sys.stderr)
+
+    try:
+        store = run_protocol(cfg, out, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
+    summary = (store.root / "summary.md").read_text()
+    print(summary, end="")
+    print(f"results: {store.root}")
+    if args.report:
+        if importlib.util.find_spec("eegdec.interpret.report") is None:
+            print("--report: eegdec.interpret.report is not available; skipped.",
+                  file=sys.stderr)
+        else:
+            from eegdec.interpret.report import write_report
+
+            print(f"report: {write_report(store.root)}")
+    return 0

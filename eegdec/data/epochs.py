@@ -136,7 +136,7 @@ class EpochsData:
             with np.load(path, allow_pickle=False) as z:
                 header = json.loads(bytes(z["header"]).decode())
                 X, y = z["X"], z["y"]
-            meta = pd.read_json(StringIO(header["metadata"]), orient="split")
+            meta = pd.read_json(StringIO(header["metadata"]), orient="split", dtype=False)
         except Exception as exc:  # zipfile/json/ValueError all mean the same for the user
             raise CorruptFileError(
                 f"Cannot read epochs file {path} ({type(exc).__name__}): delete it and "

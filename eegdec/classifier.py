@@ -1,0 +1,370 @@
+"""``EEGDecClassifier``: any registered torch model as a scikit-learn classifier.
+
+Trains through :mod:`eegdec.training` (Lightning, preloaded tensors), so it drops into sklearn
+pipelines, ``cross_val_score`` and MOABB evaluations, including the target-calibration
+keywords MOABB's ``CrossSubjectEvaluation`` routes to ``fit``.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from eegdec.errors import BadInputError
+
+ALIGNMENTS = (None, "euclidean")
+
+
+def _as_array(X: Any) -> tuple[np.ndarray, float | None, list | None]:
+    """``(X, sfreq, chs_info)`` from an array or ``mne.Epochs`` (data in microvolts)."""
+    if hasattr(X, "get_data") and hasattr(X, "info"):
+        data = X.get_data(picks="data", units="uV")
+        picks = [X.ch_names.index(ch) for ch in X.copy().pick("data").ch_names]
+        return data, float(X.info["sfreq"]), [X.info["chs"][i] for i in picks]
+    return X, None, None
+
+
+class EEGDecClassifier(ClassifierMixin, BaseEstimator):
+    """Scikit-learn classifier training a registered torch model with Lightning.
+
+    Parameters
+    ----------
+    model : registry name (``eegdec models`` lists them).
+    epochs, lr, batch_size, optimizer, weight_decay, scheduler : training recipe; defaults are
+        the DBConformer paper's 5-fold CV recipe (``eegdec.training.load_recipe``).
+    class_weight : ``None``, ``"balanced"`` or ``{label: weight}`` for the cross-entropy.
+    device : ``"cpu"``, ``"cuda"`` or ``"auto"``.
+    random_state : seed of weights, batch order and dropout; ``None`` draws one.
+    alignment : ``None`` or ``"euclidean"``. Training data are aligned per domain (``domains``
+        or MOABB's ``subjects`` in ``fit``; one domain otherwise). At prediction, a model fitted
+        on one domain aligns test trials with the training reference; a model fitted on
+        several domains treats the test trials as a new domain and aligns them causally
+        (trial *i* with the reference over trials ``0..i``), seeded with target calibration.
+    sfreq : sampling rate of array inputs (``mne.Epochs`` carry their own).
+    model_kwargs : extra keyword arguments for the model builder.
+    val_fraction, early_stopping_patience : hold out this share of the training trials and stop
+        when ``val_loss`` has not improved for ``patience`` epochs (off by default).
+    fine_tune_epochs, fine_tune_lr : defaults of :meth:`fine_tune` and of training on labelled
+        target calibration trials.
+    log_dir : write Lightning CSV (and TensorBoard) logs there.
+    quiet : hide progress bars and Lightning messages.
+
+    Attributes
+    ----------
+    classes_, module_ (the trained ``EEGDecModule``), model_ (its ``nn.Module``), history_
+    (one dict per epoch: ``epoch, train_loss, train_acc[, val_loss, val_acc]``), sfreq_,
+    n_train_trials_ (target calibration trials included), seed_.
+    """
+
+    # MOABB (CrossSubjectEvaluation with cs_mode) routes these through metadata routing.
+    __metadata_request__fit = {
+        "subjects": True, "X_target_labeled": True, "y_target_labeled": True,
+        "X_target_unlabeled": True,
+    }
+
+    def __init__(
+        self,
+        model: str = "dbconformer",
+        *,
+        epochs: int = 100,
+        lr: float = 1e-3,
+        batch_size: int = 32,
+        optimizer: str = "adam",
+        weight_decay: float = 0.0,
+        scheduler: str | None = None,
+        class_weight: str | dict | None = None,
+        device: str = "cpu",
+        random_state: int | None = None,
+        alignment: str | None = None,
+        sfreq: float = 250.0,
+        model_kwargs: dict | None = None,
+        val_fraction: float = 0.0,
+        early_stopping_patience: int | None = None,
+        fine_tune_epochs: int = 20,
+        fine_tune_lr: float = 1e-4,
+        log_dir: str | None = None,
+        quiet: bool = True,
+    ) -> None:
+        self.model = model
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.scheduler = scheduler
+        self.class_weight = class_weight
+        self.device = device
+        self.random_state = random_state
+        self.alignment = alignment
+        self.sfreq = sfreq
+        self.model_kwargs = model_kwargs
+        self.val_fraction = val_fraction
+        self.early_stopping_patience = early_stopping_patience
+        self.fine_tune_epochs = fine_tune_epochs
+        self.fine_tune_lr = fine_tune_lr
+        self.log_dir = log_dir
+        self.quiet = quiet
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        return tags
+
+    # -- input handling ------------------------------------------------------------------------
+    def _validate_X(self, X: Any, reset: bool, y: Any = "no_validation") -> Any:
+        """Validated float32 ``(n, C, T)`` array (and ``y`` when given)."""
+        X, sfreq, chs_info = _as_array(X)
+        out = validate_data(self, X, y, reset=reset, allow_nd=True, dtype=np.float32)
+        X, y = out if isinstance(out, tuple) else (out, y)
+        if X.ndim == 2:  # single-channel signals
+            X = X[:, None, :]
+        if X.ndim != 3:
+            raise BadInputError(
+                f"X must be (n_trials, n_chans, n_times) or (n_trials, n_times), got {X.shape}."
+            )
+        if reset:
+            self.sfreq_ = float(sfreq if sfreq is not None else self.sfreq)
+            self.chs_info_ = chs_info
+            self.n_times_ = X.shape[2]
+        elif X.shape[2] != self.n_times_:
+            raise BadInputError(
+                f"X has {X.shape[2]} time samples but the model was fitted on {self.n_times_}: "
+                "epoch the data with the same window."
+            )
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        return X if isinstance(y, str) else (X, y)
+
+    def _check_params(self) -> None:
+        if self.alignment not in ALIGNMENTS:
+            raise BadInputError(
+                f"Unknown alignment {self.alignment!r}: use None or 'euclidean'."
+            )
+        if int(self.batch_size) < 1:
+            raise BadInputError(f"batch_size must be >= 1, got {self.batch_size}.")
+
+    def _seed(self) -> int:
+        if self.random_state is None:
+            return int(np.random.randint(0, 2**31 - 1))
+        if isinstance(self.random_state, np.random.RandomState):
+            return int(self.random_state.randint(0, 2**31 - 1))
+        return int(self.random_state)
+
+    def _class_weight(self, y: np.ndarray):
+        import torch
+        from sklearn.utils.class_weight import compute_class_weight
+
+        if self.class_weight is None:
+            return None
+        if not (self.class_weight == "balanced" or isinstance(self.class_weight, dict)):
+            raise BadInputError(
+                f"Unknown class_weight {self.class_weight!r}: use None, 'balanced' or a dict "
+                "{label: weight}."
+            )
+        w = compute_class_weight(self.class_weight, classes=self.classes_, y=y)
+        return torch.as_tensor(w, dtype=torch.float32)
+
+    # -- alignment -----------------------------------------------------------------------------
+    def _align_train(self, X: np.ndarray, domains: np.ndarray | None) -> np.ndarray:
+        """Each training domain whitened by its own reference (kept for one-domain fits)."""
+        from eegdec.preprocessing.alignment import EuclideanAlignment
+
+        if domains is None or len(np.unique(domains)) == 1:
+            self.test_aligner_ = EuclideanAlignment().fit(X)
+            return self.test_aligner_.transform(X)
+        return EuclideanAlignment().fit_transform(X, domains=domains)
+
+    def _align_target(self, X: np.ndarray) -> np.ndarray:
+        """Align target trials causally; the aligner's state carries over to later trials."""
+        from eegdec.preprocessing.alignment import IncrementalEuclideanAlignment
+
+        if not isinstance(self.test_aligner_, IncrementalEuclideanAlignment):
+            self.test_aligner_ = IncrementalEuclideanAlignment()
+        return self.test_aligner_.transform(X)
+
+    def _align_test(self, X: np.ndarray) -> np.ndarray:
+        if self.alignment is None:
+            return X
+        if self.test_aligner_ is None:
+            from eegdec.preprocessing.alignment import IncrementalEuclideanAlignment
+
+            return IncrementalEuclideanAlignment().transform(X)
+        return copy.deepcopy(self.test_aligner_).transform(X)
+
+    # -- training ------------------------------------------------------------------------------
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        *,
+        domains: Any = None,
+        subjects: Any = None,
+        X_target_labeled: Any = None,
+        y_target_labeled: Any = None,
+        X_target_unlabeled: Any = None,
+    ) -> EEGDecClassifier:
+        """Train a fresh model on ``X`` ``(n, C, T)`` (or ``mne.Epochs``) and labels ``y``.
+
+        ``domains`` (alias ``subjects``, MOABB's name) gives each trial's recording domain for
+        per-domain alignment. ``X_target_labeled, y_target_labeled`` (MOABB's labelled target
+        calibration) are aligned causally as a new domain and join the training set;
+        ``X_target_unlabeled`` only seeds the target alignment.
+        """
+        import torch
+
+        from eegdec.models.registry import create_model
+        from eegdec.training.data import EpochsDataModule
+        from eegdec.training.module import EEGDecModule
+        from eegdec.training.trainer import fit_module
+
+        self._check_params()
+        X, y = self._validate_X(X, reset=True, y=y)
+        check_classification_targets(y)
+        self._encoder = LabelEncoder().fit(y)
+        self.classes_ = self._encoder.classes_
+        if len(self.classes_) < 2:
+            raise BadInputError(
+                f"Only one class ({self.classes_[0]!r}) in y: a classifier needs at least two."
+            )
+        y_idx = self._encoder.transform(y)
+        domains = domains if domains is not None else subjects
+        if domains is not None:
+            domains = np.asarray(domains)
+            if len(domains) != len(X):
+                raise BadInputError(f"domains has {len(domains)} entries for {len(X)} trials.")
+        self.test_aligner_ = None
+        if self.alignment is not None:
+            X = self._align_train(X, domains)
+        if X_target_unlabeled is not None and self.alignment is not None:
+            self._align_target(self._validate_X(X_target_unlabeled, reset=False))
+        if X_target_labeled is not None:
+            if y_target_labeled is None:
+                raise BadInputError("X_target_labeled was given without y_target_labeled.")
+            Xt = self._validate_X(X_target_labeled, reset=False)
+            if self.alignment is not None:
+                Xt = self._align_target(Xt)
+            X = np.concatenate([X, Xt])
+            y_idx = np.concatenate([y_idx, self._encode(y_target_labeled)])
+
+        self.n_train_trials_ = len(X)
+        seed = self._seed()
+        self.seed_ = seed
+        kwargs = dict(self.model_kwargs or {})
+        if self.chs_info_ is not None:
+            kwargs.setdefault("chs_info", self.chs_info_)
+        net = create_model(self.model, n_chans=X.shape[1], n_outputs=len(self.classes_),
+                           n_times=X.shape[2], sfreq=self.sfreq_, seed=seed, **kwargs)
+        if not isinstance(net, torch.nn.Module):
+            raise BadInputError(
+                f"Model {self.model!r} is not a torch model: use "
+                "eegdec.training.estimators.make_estimator for classical pipelines."
+            )
+        self.module_ = EEGDecModule(
+            net, lr=self.lr, optimizer=self.optimizer, weight_decay=self.weight_decay,
+            scheduler=self.scheduler, class_weight=self._class_weight(self.classes_[y_idx]),
+        )
+        data = EpochsDataModule(X, y_idx, batch_size=self.batch_size,
+                                val_fraction=self.val_fraction, seed=seed)
+        self.history_ = fit_module(
+            self.module_, data, epochs=self.epochs, seed=seed, device=self.device,
+            quiet=self.quiet, early_stopping_patience=self.early_stopping_patience,
+            log_dir=self.log_dir, name=self.model,
+        )
+        return self
+
+    def _encode(self, y: Any) -> np.ndarray:
+        y = np.asarray(y)
+        unknown = set(np.unique(y)) - set(self.classes_)
+        if unknown:
+            raise BadInputError(
+                f"Labels {sorted(map(str, unknown))} were not seen in fit "
+                f"(classes: {list(map(str, self.classes_))})."
+            )
+        return self._encoder.transform(y)
+
+    def fine_tune(self, X: Any, y: Any, *, epochs: int | None = None,
+                  lr: float | None = None) -> EEGDecClassifier:
+        """Continue training the fitted model on new labelled trials (online calibration).
+
+        With alignment, ``X`` is treated as the target domain: aligned causally in the given
+        order, and the aligner then continues over the trials passed to ``predict``.
+        """
+        from eegdec.training.data import EpochsDataModule
+        from eegdec.training.trainer import fit_module
+
+        check_is_fitted(self, "module_")
+        X = self._validate_X(X, reset=False)
+        y_idx = self._encode(y)
+        if len(y_idx) != len(X):
+            raise BadInputError(f"y has {len(y_idx)} labels for {len(X)} trials.")
+        if self.alignment is not None:
+            X = self._align_target(X)
+        self.module_.lr = float(lr if lr is not None else self.fine_tune_lr)
+        data = EpochsDataModule(X, y_idx, batch_size=self.batch_size, seed=self.seed_ + 1)
+        self.history_ = self.history_ + fit_module(
+            self.module_, data, epochs=epochs if epochs is not None else self.fine_tune_epochs,
+            seed=self.seed_ + 1, device=self.device, quiet=self.quiet, log_dir=self.log_dir,
+            name=f"{self.model}-fine-tune",
+        )
+        return self
+
+    # -- inference -----------------------------------------------------------------------------
+    @property
+    def model_(self):
+        check_is_fitted(self, "module_")
+        return self.module_.model
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``(n_trials, n_classes)``, columns in ``classes_`` order."""
+        from eegdec.training.trainer import predict_proba
+
+        check_is_fitted(self, "module_")
+        X = self._align_test(self._validate_X(X, reset=False))
+        return predict_proba(self.module_.model, X, device=self.device)
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels (as given to ``fit``)."""
+        proba = self.predict_proba(X)
+        return self.classes_[proba.argmax(axis=1)]
+
+    def predict_with_extras(self, X: Any) -> tuple[np.ndarray, dict[str, Any]]:
+        """``(proba, extras)``; ``extras`` holds what the model exposes with
+        ``forward(x, return_features=True)`` (DBConformer: ``features``, ``channel_attention``,
+        attention maps) as numpy arrays, or is empty for models without it."""
+        import inspect
+
+        import torch
+
+        from eegdec.training.data import TensorBatches, as_tensors
+
+        check_is_fitted(self, "module_")
+        net = self.module_.model
+        if "return_features" not in inspect.signature(net.forward).parameters:
+            return self.predict_proba(X), {}
+        X = self._align_test(self._validate_X(X, reset=False))
+        probs, parts = [], []
+        net.eval()
+        with torch.no_grad():
+            for (xb,) in TensorBatches(as_tensors(X)[0], None, 256):
+                logits, extras = net(xb, return_features=True)
+                probs.append(torch.softmax(logits, 1))
+                parts.append(extras)
+        return torch.cat(probs).numpy().astype(np.float64), _merge_extras(parts)
+
+
+def _merge_extras(parts: list[dict[str, Any]]) -> dict[str, Any]:
+    """Concatenate per-batch extras along the trial axis (lists: per layer)."""
+    import torch
+
+    out: dict[str, Any] = {}
+    for key, first in parts[0].items():
+        if isinstance(first, torch.Tensor):
+            out[key] = torch.cat([p[key] for p in parts]).numpy()
+        elif isinstance(first, (list, tuple)):
+            out[key] = [torch.cat([p[key][i] for p in parts]).numpy() for i in range(len(first))]
+    return out

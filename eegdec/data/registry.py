@@ -1,0 +1,157 @@
+"""Dataset registry: what ``datasets.yaml`` says about each dataset.
+
+Light to import (no MNE/MOABB): ``eegdec datasets`` lists and checks presence by file layout.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from eegdec.errors import BadInputError, UnknownNameError, suggest
+from eegdec.paths import data_dir as _data_dir
+from eegdec.paths import resource
+
+LOADER_KINDS = ("moabb", "simulated", "bonn", "chbmit", "helsinki")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One ``datasets.yaml`` entry.
+
+    ``window`` is the trial window in seconds relative to the event marker (MOABB's
+    ``interval``); ``classes`` maps class names to the dataset's event codes.
+    """
+
+    name: str
+    loader: str
+    paradigms: tuple[str, ...]
+    classes: dict[str, int]
+    window: tuple[float, float]
+    sfreq: float
+    n_channels: int
+    subjects: tuple[int, ...]
+    sessions: tuple[str, ...]
+    channels: tuple[str, ...] = ()
+    moabb: str | None = None
+    montage: str | None = "standard_1005"
+    aliases: tuple[str, ...] = ()
+    citation: str = ""
+    doi: str = ""
+    url: str = ""
+    download_size: str = ""
+    layout: dict[str, Any] = field(default_factory=dict)
+    runs: dict[str, list[int]] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    description: str = ""
+
+    @property
+    def trial_length(self) -> float:
+        """Length of the trial window in seconds."""
+        return self.window[1] - self.window[0]
+
+    def subject_files(self, subject: int, root: str | os.PathLike | None = None) -> list[Path]:
+        """Files expected on disk for ``subject`` (from ``layout.files``) under the data dir."""
+        base = _data_dir(root) / self.layout.get("root", "")
+        return [base / p.format(subject=subject) for p in self.layout.get("files", [])]
+
+    def presence(self, root: str | os.PathLike | None = None) -> str:
+        """``built-in``, ``yes``, ``partial (k/n subjects)`` or ``no``, from the file layout."""
+        if self.loader == "simulated":
+            return "built-in"
+        if not self.layout.get("root"):
+            return "unknown"
+        base = _data_dir(root) / self.layout["root"]
+        if not base.is_dir():
+            return "no"
+        if not self.layout.get("files"):
+            return "yes" if any(base.iterdir()) else "no"
+        n_ok = sum(all(f.is_file() for f in self.subject_files(s, root)) for s in self.subjects)
+        if n_ok == len(self.subjects):
+            return "yes"
+        n_any = sum(any(f.is_file() for f in self.subject_files(s, root)) for s in self.subjects)
+        return f"partial ({n_any}/{len(self.subjects)} subjects)" if n_any else "no"
+
+
+def normalise(name: str) -> str:
+    """Lower-case key with ``_``, ``-`` and spaces removed (``BNCI2014_001`` == ``bnci2014001``)."""
+    return re.sub(r"[\s_\-]", "", name).lower()
+
+
+def _subjects(value: Any) -> tuple[int, ...]:
+    if isinstance(value, int):
+        return tuple(range(1, value + 1))
+    return tuple(int(v) for v in value)
+
+
+def _spec(name: str, entry: dict[str, Any]) -> DatasetSpec:
+    loader = entry.get("loader", "moabb")
+    if loader not in LOADER_KINDS:
+        raise BadInputError(
+            f"datasets.yaml: {name} has loader {loader!r}; use one of {', '.join(LOADER_KINDS)}."
+        )
+    return DatasetSpec(
+        name=name,
+        loader=loader,
+        paradigms=tuple(entry.get("paradigms", ["MI"])),
+        classes={str(k): int(v) for k, v in entry["classes"].items()},
+        window=tuple(float(w) for w in entry["window"]),
+        sfreq=float(entry["sfreq"]),
+        n_channels=int(entry["n_channels"]),
+        subjects=_subjects(entry["subjects"]),
+        sessions=tuple(str(s) for s in entry.get("sessions", ["0"])),
+        channels=tuple(entry.get("channels", ())),
+        moabb=entry.get("moabb"),
+        montage=entry.get("montage", "standard_1005"),
+        aliases=tuple(entry.get("aliases", ())),
+        citation=entry.get("citation", ""),
+        doi=entry.get("doi", ""),
+        url=entry.get("url", ""),
+        download_size=str(entry.get("download_size", "")),
+        layout=dict(entry.get("layout", {})),
+        runs={k: list(v) for k, v in entry.get("runs", {}).items()},
+        options=dict(entry.get("options", {})),
+        description=entry.get("description", ""),
+    )
+
+
+@functools.lru_cache(maxsize=4)
+def _load_registry(path: str) -> dict[str, DatasetSpec]:
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    base = raw.get("defaults", {})
+    return {
+        name: _spec(name, {**base, **entry})
+        for name, entry in raw.get("datasets", {}).items()
+    }
+
+
+def _registry() -> dict[str, DatasetSpec]:
+    return _load_registry(str(resource("datasets.yaml")))
+
+
+def list_datasets(loader: str | None = None) -> list[str]:
+    """Registered dataset names, in file order (optionally of one ``loader`` kind)."""
+    return [n for n, s in _registry().items() if loader is None or s.loader == loader]
+
+
+def get_dataset_spec(name: str) -> DatasetSpec:
+    """Spec of ``name`` (case-, ``_``- and ``-``-insensitive; aliases accepted)."""
+    if isinstance(name, DatasetSpec):
+        return name
+    reg = _registry()
+    key = normalise(str(name))
+    for spec in reg.values():
+        if key == normalise(spec.name) or key in {normalise(a) for a in spec.aliases}:
+            return spec
+    names = list(reg)
+    raise UnknownNameError(
+        f"Unknown dataset {name!r}.{suggest(str(name), names)} "
+        "Run `eegdec datasets` for the full list."
+    )

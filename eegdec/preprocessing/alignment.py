@@ -1,0 +1,171 @@
+"""Euclidean alignment (He & Wu, 2020): ``X_i <- R^{-1/2} X_i`` with ``R`` the mean covariance.
+
+- :class:`EuclideanAlignment`: one reference per domain (subject/session) learnt in ``fit``
+  (training trials only) and re-applied by ``transform``. MOABB 1.7 ships a single-domain
+  ``EuclideanAlignment``; this one adds per-domain references, which LOSO training needs.
+- :class:`IncrementalEuclideanAlignment`: causal, for a new user's trials arriving in order:
+  trial *i* is aligned with the reference over trials ``0..i`` (plus any calibration trials
+  it was seeded with); no future trial is ever used.
+
+Covariances and matrix functions come from pyriemann.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from eegdec.errors import BadInputError
+
+
+def _check(X: np.ndarray) -> np.ndarray:
+    X = np.asarray(X)
+    if X.ndim != 3:
+        raise BadInputError(
+            f"Alignment expects trials shaped (n_trials, n_chans, n_times), got {X.shape}."
+        )
+    if not np.isfinite(X).all():
+        raise BadInputError("Alignment input holds NaN or inf: clean the trials first.")
+    return X
+
+
+def _covariances(X: np.ndarray, estimator: str) -> np.ndarray:
+    X = np.asarray(X, dtype=np.float64)
+    if estimator == "xxt":  # the paper's R_i = X_i X_i^T / T (not mean-centred)
+        return np.einsum("nct,ndt->ncd", X, X) / X.shape[2]
+    from pyriemann.geometry.covariance import covariances
+
+    return covariances(X, estimator=estimator)
+
+
+def _inv_sqrt(C: np.ndarray, reg: float) -> np.ndarray:
+    from pyriemann.geometry.base import invsqrtm
+
+    n = C.shape[0]
+    return invsqrtm(C + reg * np.trace(C) / n * np.eye(n))
+
+
+class EuclideanAlignment(TransformerMixin, BaseEstimator):
+    """Whiten trials by the inverse square root of their domain's mean covariance.
+
+    Parameters
+    ----------
+    estimator : ``"xxt"`` (``X X^T / T``, as He & Wu) or a pyriemann covariance estimator
+        (``"scm"``, ``"lwf"``, ``"oas"``...)
+    reg : ridge added to the reference, as a fraction of its mean eigenvalue
+
+    ``fit(X, domains=None)``: without ``domains`` one reference for all trials
+    (``inv_sqrt_ref_``); with ``domains`` (one label per trial) one per domain
+    (``inv_sqrt_refs_``), and ``transform(X, domains)`` applies each trial's own.
+    """
+
+    def __init__(self, estimator: str = "xxt", reg: float = 1e-6) -> None:
+        self.estimator = estimator
+        self.reg = reg
+
+    def fit(self, X: np.ndarray, y: object = None, domains: Sequence | None = None
+            ) -> EuclideanAlignment:
+        X = _check(X)
+        covs = _covariances(X, self.estimator)
+        if domains is None:
+            self.inv_sqrt_ref_ = _inv_sqrt(covs.mean(axis=0), self.reg)
+            self.inv_sqrt_refs_ = {}
+        else:
+            d = self._domains(domains, len(X))
+            self.inv_sqrt_refs_ = {
+                key: _inv_sqrt(covs[d == key].mean(axis=0), self.reg) for key in np.unique(d)
+            }
+            self.inv_sqrt_ref_ = _inv_sqrt(covs.mean(axis=0), self.reg)
+        self.n_chans_ = X.shape[1]
+        return self
+
+    def transform(self, X: np.ndarray, domains: Sequence | None = None) -> np.ndarray:
+        X = _check(X)
+        if X.shape[1] != getattr(self, "n_chans_", X.shape[1]):
+            raise BadInputError(
+                f"Fitted on {self.n_chans_} channels, got {X.shape[1]}: use the same channels."
+            )
+        if domains is None:
+            return np.einsum("ij,njt->nit", self.inv_sqrt_ref_, X).astype(X.dtype, copy=False)
+        d = self._domains(domains, len(X))
+        unseen = set(np.unique(d)) - set(self.inv_sqrt_refs_)
+        if unseen:
+            raise BadInputError(
+                f"Domain {sorted(unseen)[0]!r} was not seen in fit: fit on its trials too, or "
+                "use IncrementalEuclideanAlignment for a new subject."
+            )
+        out = np.empty_like(X)
+        for key, W in self.inv_sqrt_refs_.items():
+            m = d == key
+            out[m] = np.einsum("ij,njt->nit", W, X[m])
+        return out
+
+    def fit_transform(self, X: np.ndarray, y: object = None, domains: Sequence | None = None
+                      ) -> np.ndarray:
+        return self.fit(X, y, domains=domains).transform(X, domains=domains)
+
+    @staticmethod
+    def _domains(domains: Sequence, n: int) -> np.ndarray:
+        d = np.asarray(domains)
+        if len(d) != n:
+            raise BadInputError(f"domains has {len(d)} labels for {n} trials: give one per trial.")
+        return d
+
+
+class IncrementalEuclideanAlignment(TransformerMixin, BaseEstimator):
+    """Causal Euclidean alignment for trials that arrive one at a time.
+
+    ``fit(X)`` seeds the reference with calibration trials (optional). ``transform(X)`` then
+    processes the trials in order: each one first updates the running mean covariance and is
+    then aligned with it (reference over every trial seen so far, itself included).
+    ``transform_one(x)`` does the same for a single ``(n_chans, n_times)`` trial and
+    ``update(X)`` adds trials to the reference without aligning them.
+    """
+
+    def __init__(self, estimator: str = "xxt", reg: float = 1e-6) -> None:
+        self.estimator = estimator
+        self.reg = reg
+
+    def fit(self, X: np.ndarray | None = None, y: object = None) -> IncrementalEuclideanAlignment:
+        self.cov_sum_ = None
+        self.n_seen_ = 0
+        if X is not None and len(X):
+            self.update(X)
+        return self
+
+    def update(self, X: np.ndarray) -> IncrementalEuclideanAlignment:
+        """Add trials ``(n, C, T)`` to the running reference."""
+        covs = _covariances(_check(X), self.estimator)
+        if getattr(self, "cov_sum_", None) is None:
+            self.cov_sum_, self.n_seen_ = np.zeros(covs.shape[1:]), 0
+        if covs.shape[1:] != self.cov_sum_.shape:
+            raise BadInputError(
+                f"Trials have {covs.shape[1]} channels, the reference {self.cov_sum_.shape[0]}."
+            )
+        self.cov_sum_ += covs.sum(axis=0)
+        self.n_seen_ += len(covs)
+        return self
+
+    @property
+    def inv_sqrt_ref_(self) -> np.ndarray:
+        if not getattr(self, "n_seen_", 0):
+            raise BadInputError("No trial seen yet: call update()/transform_one() first.")
+        return _inv_sqrt(self.cov_sum_ / self.n_seen_, self.reg)
+
+    def transform_one(self, x: np.ndarray) -> np.ndarray:
+        """Update with one trial ``(C, T)`` and return it aligned."""
+        x = np.asarray(x)
+        self.update(x[None])
+        return (self.inv_sqrt_ref_ @ x).astype(x.dtype, copy=False)
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        X = _check(X)
+        if not hasattr(self, "n_seen_"):
+            self.fit()
+        return np.stack([self.transform_one(x) for x in X]) if len(X) else X.copy()
+
+    def fit_transform(self, X: np.ndarray, y: object = None) -> np.ndarray:
+        """Start from an empty reference and align ``X`` causally (not a batch fit)."""
+        return self.fit().transform(X)

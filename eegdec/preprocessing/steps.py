@@ -1,0 +1,249 @@
+"""Preprocessing steps.
+
+A step runs either on the continuous recording (``stage = "raw"``, an ``mne.io.Raw`` modified
+in place, as MOABB does) or on the epochs (``stage = "epochs"``, an :class:`EpochsData`
+returned anew). ``Window`` is read by the epoching code. Each step's ``config()`` is a plain
+dict used for YAML round trips and for the epoch-cache key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+
+from eegdec.errors import BadInputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import mne
+
+    from eegdec.data.epochs import EpochsData
+
+STEPS: dict[str, type[Step]] = {}
+
+
+@dataclass
+class Step:
+    """Base class; subclasses set ``key`` (their YAML name) and ``stage``."""
+
+    key: ClassVar[str] = ""
+    stage: ClassVar[Literal["raw", "epochs", "window"]] = "raw"
+
+    def __init_subclass__(cls, **kw: Any) -> None:
+        super().__init_subclass__(**kw)
+        if cls.key:
+            STEPS[cls.key] = cls
+
+    def config(self) -> dict[str, Any]:
+        return {self.key: asdict(self)}
+
+    def apply(self, data: Any) -> Any:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+# -- continuous-signal steps ----------------------------------------------------------------
+@dataclass
+class BandPass(Step):
+    """Band-pass filter with MNE: IIR (Butterworth order 4, zero-phase; MOABB's choice) or FIR."""
+
+    key: ClassVar[str] = "bandpass"
+    l_freq: float | None = 8.0
+    h_freq: float | None = 32.0
+    method: Literal["iir", "fir"] = "iir"
+
+    def __post_init__(self) -> None:
+        if self.method not in ("iir", "fir"):
+            raise BadInputError(f"bandpass method {self.method!r}: use 'iir' or 'fir'.")
+        if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
+            raise BadInputError(
+                f"bandpass {self.l_freq}-{self.h_freq} Hz: l_freq must be below h_freq."
+            )
+
+    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        nyq = raw.info["sfreq"] / 2
+        if self.h_freq is not None and self.h_freq >= nyq:
+            raise BadInputError(
+                f"bandpass h_freq {self.h_freq} Hz is not below Nyquist ({nyq} Hz): lower it."
+            )
+        return raw.filter(self.l_freq, self.h_freq, method=self.method, picks="data",
+                          verbose=False)
+
+
+@dataclass
+class Notch(Step):
+    """Notch filter at ``freqs`` (and optionally harmonics below Nyquist), MNE's default FIR."""
+
+    key: ClassVar[str] = "notch"
+    freqs: float | list[float] = 50.0
+    harmonics: bool = False
+
+    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        base = np.atleast_1d(np.asarray(self.freqs, dtype=float))
+        nyq = raw.info["sfreq"] / 2
+        freqs = np.concatenate([np.arange(f, nyq, f) for f in base]) if self.harmonics else base
+        freqs = freqs[freqs < nyq]
+        return raw.notch_filter(freqs, picks="data", verbose=False) if len(freqs) else raw
+
+
+@dataclass
+class Resample(Step):
+    """Resample the continuous signal to ``sfreq`` Hz (MNE, anti-aliased)."""
+
+    key: ClassVar[str] = "resample"
+    sfreq: float = 128.0
+
+    def __post_init__(self) -> None:
+        if self.sfreq <= 0:
+            raise BadInputError(f"resample sfreq must be positive, got {self.sfreq}.")
+
+    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        if raw.info["sfreq"] == self.sfreq:
+            return raw
+        return raw.resample(self.sfreq, verbose=False)
+
+
+@dataclass
+class PickChannels(Step):
+    """Keep these channels, in this order; names match across spellings (``C3..``/``C3``/``c3``)."""
+
+    key: ClassVar[str] = "channels"
+    names: list[str] = field(default_factory=list)
+
+    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        from eegdec.preprocessing.channels import match_channels
+
+        eeg = [raw.ch_names[i] for i in _eeg_picks(raw)]
+        return raw.pick(match_channels(self.names, eeg))
+
+
+@dataclass
+class Rereference(Step):
+    """Re-reference: ``"average"`` (common average) or a list of reference channels."""
+
+    key: ClassVar[str] = "rereference"
+    ref: str | list[str] = "average"
+
+    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        from eegdec.preprocessing.channels import match_channels
+
+        ref = self.ref if self.ref == "average" else match_channels(list(self.ref), raw.ch_names)
+        raw.set_eeg_reference(ref, projection=False, verbose=False)
+        return raw
+
+
+@dataclass
+class ExponentialMovingStandardize(Step):
+    """Causal exponential moving standardisation (braindecode), on the signal in microvolts."""
+
+    key: ClassVar[str] = "ems"
+    factor_new: float = 1e-3
+    init_block_size: int | None = 1000
+    eps: float = 1e-4
+
+    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        from braindecode.preprocessing.preprocess import exponential_moving_standardize
+
+        picks = _eeg_picks(raw)
+        data = raw.get_data(picks=picks) * 1e6
+        out = exponential_moving_standardize(
+            data, factor_new=self.factor_new, init_block_size=self.init_block_size, eps=self.eps
+        )
+        # Epoching multiplies by 1e6 (V -> uV); store the unitless result scaled back.
+        raw._data[picks] = out * 1e-6
+        return raw
+
+
+# -- trial window -------------------------------------------------------------------------
+@dataclass
+class Window(Step):
+    """Trial window in seconds from the cue (``None`` keeps the dataset's own window)."""
+
+    key: ClassVar[str] = "window"
+    stage: ClassVar[str] = "window"
+    tmin: float = 0.0
+    tmax: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.tmax is not None and self.tmax <= self.tmin:
+            raise BadInputError(
+                f"window tmin={self.tmin} s must be before tmax={self.tmax} s."
+            )
+
+
+# -- epoch steps --------------------------------------------------------------------------
+@dataclass
+class Baseline(Step):
+    """Subtract each trial's per-channel mean over ``[tmin, tmax]`` s from the cue."""
+
+    key: ClassVar[str] = "baseline"
+    stage: ClassVar[str] = "epochs"
+    tmin: float | None = None
+    tmax: float = 0.0
+
+    def apply(self, ep: EpochsData) -> EpochsData:
+        t0 = float(ep.info.get("tmin", 0.0))
+        times = t0 + np.arange(ep.n_times) / ep.sfreq
+        lo = times[0] if self.tmin is None else self.tmin
+        mask = (times >= lo - 1e-9) & (times <= self.tmax + 1e-9)
+        if not mask.any():
+            raise BadInputError(
+                f"baseline [{self.tmin}, {self.tmax}] s lies outside the epoch "
+                f"[{times[0]:.3f}, {times[-1]:.3f}] s: widen the window or move the baseline."
+            )
+        X = ep.X - ep.X[:, :, mask].mean(axis=2, keepdims=True)
+        return _replace_X(ep, X)
+
+
+@dataclass
+class Standardize(Step):
+    """Per-trial, per-channel z-score over time."""
+
+    key: ClassVar[str] = "standardize"
+    stage: ClassVar[str] = "epochs"
+    eps: float = 1e-8
+
+    def apply(self, ep: EpochsData) -> EpochsData:
+        mu = ep.X.mean(axis=2, keepdims=True)
+        sd = ep.X.std(axis=2, keepdims=True)
+        return _replace_X(ep, (ep.X - mu) / (sd + self.eps))
+
+
+def _replace_X(ep: EpochsData, X: np.ndarray) -> EpochsData:
+    from eegdec.data.epochs import EpochsData
+
+    return EpochsData(X, ep.y, list(ep.classes), ep.metadata, list(ep.ch_names), ep.sfreq,
+                      ep.montage, ep.dataset, dict(ep.info))
+
+
+def _eeg_picks(raw: mne.io.BaseRaw) -> np.ndarray:
+    import mne
+
+    return mne.pick_types(raw.info, eeg=True, exclude=[])
+
+
+def make_step(entry: dict[str, Any] | Step) -> Step:
+    """Build a step from ``{"bandpass": {"l_freq": 8, "h_freq": 32}}`` (one key per entry)."""
+    if isinstance(entry, Step):
+        return entry
+    if not isinstance(entry, dict) or len(entry) != 1:
+        raise BadInputError(
+            f"Pipeline step {entry!r} must be a mapping with one key, e.g. "
+            "{'bandpass': {'l_freq': 8, 'h_freq': 32}}."
+        )
+    (key, params), = entry.items()
+    if key not in STEPS:
+        from eegdec.errors import UnknownNameError, suggest
+
+        raise UnknownNameError(
+            f"Unknown preprocessing step {key!r}.{suggest(key, list(STEPS))} "
+            f"Steps: {', '.join(STEPS)}."
+        )
+    params = params or {}
+    if not isinstance(params, dict):  # shorthand: {"resample": 128}, {"channels": [...]}
+        first = fields(STEPS[key])[0].name
+        params = {first: params}
+    try:
+        return STEPS[key](**params)
+    except TypeError as exc:
+        raise BadInputError(f"Pipeline step {key!r}: {exc}. Check its parameters.") from exc

@@ -1,0 +1,147 @@
+"""Build the Lightning ``Trainer`` (callbacks, loggers, determinism) and run one fit."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from contextlib import contextmanager
+from pathlib import Path
+
+import lightning as L
+import numpy as np
+import torch
+from lightning.pytorch.callbacks import (
+    Callback,
+    EarlyStopping,
+    LearningRateMonitor,
+    ModelCheckpoint,
+)
+
+from eegdec.errors import BadInputError
+from eegdec.training.data import EpochsDataModule, TensorBatches, as_tensors
+from eegdec.training.module import EEGDecModule
+
+_LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning")
+
+
+def resolve_device(device: str) -> str:
+    """``"auto"`` -> ``"cuda"`` when a GPU is visible, else ``"cpu"``; validate the rest."""
+    device = str(device).lower()
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise BadInputError("device='cuda' but no CUDA GPU is visible: use device='cpu' or 'auto'.")
+    if device != "cpu" and not device.startswith("cuda"):
+        raise BadInputError(f"Unknown device {device!r}: use 'cpu', 'cuda' or 'auto'.")
+    return device
+
+
+@contextmanager
+def quiet_lightning(quiet: bool = True):
+    """Silence Lightning's start-up banners and advice warnings (progress bars are separate)."""
+    if not quiet:
+        yield
+        return
+    loggers = [logging.getLogger(name) for name in _LIGHTNING_LOGGERS]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", module=r"lightning\..*")
+            yield
+    finally:
+        for lg, level in zip(loggers, levels):
+            lg.setLevel(level)
+
+
+def _loggers(log_dir: str | Path | None, name: str) -> list:
+    if log_dir is None:
+        return []
+    from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
+
+    out = [CSVLogger(str(log_dir), name=name)]
+    try:
+        import tensorboard  # noqa: F401
+
+        out.append(TensorBoardLogger(str(log_dir), name=name))
+    except ImportError:
+        pass
+    return out
+
+
+def fit_module(
+    module: EEGDecModule,
+    data: EpochsDataModule,
+    *,
+    epochs: int,
+    seed: int = 0,
+    device: str = "cpu",
+    quiet: bool = True,
+    early_stopping_patience: int | None = None,
+    log_dir: str | Path | None = None,
+    checkpoint_dir: str | Path | None = None,
+    name: str = "eegdec",
+    callbacks: list[Callback] | None = None,
+) -> list[dict[str, float]]:
+    """Train ``module`` on ``data`` for ``epochs`` epochs; return this fit's per-epoch history.
+
+    Early stopping monitors ``val_loss`` and needs ``data`` built with ``val_fraction > 0``.
+    ``log_dir`` enables the CSV logger (plus TensorBoard when installed) and the LR monitor;
+    ``checkpoint_dir`` saves the last (and, with validation, the best) weights.
+    """
+    if int(epochs) < 1:
+        raise BadInputError(f"epochs must be >= 1, got {epochs}.")
+    has_val = data.val is not None
+    cbs: list[Callback] = list(callbacks or [])
+    if early_stopping_patience is not None:
+        if not has_val:
+            raise BadInputError(
+                "Early stopping needs a validation split: set val_fraction > 0 (e.g. 0.2)."
+            )
+        cbs.append(EarlyStopping("val_loss", patience=int(early_stopping_patience)))
+    if checkpoint_dir is not None:
+        cbs.append(ModelCheckpoint(dirpath=str(checkpoint_dir), save_last=True,
+                                   monitor="val_loss" if has_val else None))
+    loggers = _loggers(log_dir, name)
+    if loggers:
+        cbs.append(LearningRateMonitor(logging_interval="epoch"))
+    device = resolve_device(device)
+    start = len(module.history)
+    with quiet_lightning(quiet):
+        L.seed_everything(seed, workers=True, verbose=False)
+        trainer = L.Trainer(
+            accelerator="gpu" if device.startswith("cuda") else "cpu",
+            devices=[torch.device(device).index or 0] if device.startswith("cuda") else 1,
+            max_epochs=int(epochs),
+            deterministic=True if device == "cpu" else "warn",
+            logger=loggers or False,
+            callbacks=cbs,
+            enable_checkpointing=checkpoint_dir is not None,
+            enable_progress_bar=not quiet,
+            enable_model_summary=not quiet,
+            num_sanity_val_steps=0,
+            limit_val_batches=1.0 if has_val else 0,
+            log_every_n_steps=1,
+            default_root_dir=str(log_dir) if log_dir is not None else None,
+        )
+        trainer.fit(module, datamodule=data)
+    module.cpu()
+    return module.history[start:]
+
+
+@torch.no_grad()
+def predict_proba(model: torch.nn.Module, X: np.ndarray, *, device: str = "cpu",
+                  batch_size: int = 256) -> np.ndarray:
+    """Softmax probabilities of ``model`` on ``X`` in eval mode (no Lightning overhead)."""
+    device = resolve_device(device)
+    was_training = model.training
+    model.eval().to(device)
+    try:
+        (X_t,) = as_tensors(X)
+        out = [torch.softmax(model(xb.to(device)), dim=1).cpu()
+               for (xb,) in TensorBatches(X_t, None, batch_size)]
+    finally:
+        model.train(was_training)
+        model.cpu()
+    return torch.cat(out).numpy().astype(np.float64)
