@@ -123,9 +123,12 @@ def test_gnconv_interaction_is_of_the_given_order() -> None:
     torch.manual_seed(0)
     gn = GnConv1d(16, order=3).eval()
     x = torch.randn(1, 16, 20)
-    with torch.no_grad():  # a product of `order` + 1 linear maps: homogeneous of degree 4
-        assert torch.allclose(gn(2 * x) - gn.proj_out.bias[:, None],
-                              16 * (gn(x) - gn.proj_out.bias[:, None]), atol=1e-4)
+    with torch.no_grad():  # without biases, a product of order + 1 linear maps: degree 4
+        for m in gn.modules():
+            if isinstance(m, torch.nn.Conv1d):
+                m.bias.zero_()
+        assert torch.allclose(gn(2 * x), 16 * gn(x), atol=1e-5)
+        assert not torch.allclose(gn(2 * x), 8 * gn(x), atol=1e-3)
 
 
 def test_wavemix_uses_a_real_dwt_and_adapts_levels() -> None:
@@ -138,8 +141,8 @@ def test_wavemix_uses_a_real_dwt_and_adapts_levels() -> None:
     assert np.allclose(a[0].numpy(), ref_a) and np.allclose(d[0].numpy(), ref_d)
     long = create_model("wavemix", **REF)
     short = create_model("wavemix", n_chans=28, n_outputs=2, n_times=50, sfreq=100.0)
-    assert [len(s[0].mixers) for s in long.stages] == [3, 3, 3]
-    assert [len(s[-1].mixers) for s in short.stages] == [3, 2, 2]  # 25, 13, 7 steps
+    assert [len(s[-1].mixers) for s in long.stages] == [3, 3, 3]
+    assert [len(s[-1].mixers) for s in short.stages] == [3, 3, 2]  # 25, 13, 7 steps
     out = create_model("wavemix", **REF, wavelet="db2")(torch.randn(2, 22, 1001))
     assert out.shape == (2, 4) and torch.isfinite(out).all()
 
@@ -178,11 +181,11 @@ def test_family_specific_bad_arguments() -> None:
 
 
 def lateralised_rhythm(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """8 channels, 2 s at 100 Hz: a 10 Hz rhythm on channels 0-1 (class 0) or 6-7 (class 1)."""
+    """8 channels, 1 s at 100 Hz: a 10 Hz rhythm on channels 0-1 (class 0) or 6-7 (class 1)."""
     rng = np.random.default_rng(seed)
     y = rng.integers(0, 2, n)
-    t = np.arange(200) / 100.0
-    x = rng.standard_normal((n, 8, 200))
+    t = np.arange(100) / 100.0
+    x = rng.standard_normal((n, 8, 100))
     phase = rng.uniform(0, 2 * np.pi, n)[:, None]
     for i, label in enumerate(y):
         x[i, [0, 1] if label == 0 else [6, 7]] += 1.5 * np.sin(2 * np.pi * 10 * t + phase[i])
@@ -191,13 +194,13 @@ def lateralised_rhythm(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 @pytest.mark.parametrize("family", FAMILIES)
 def test_family_learns_lateralised_rhythm(family: str) -> None:
-    x, y = lateralised_rhythm(96, seed=0)
+    x, y = lateralised_rhythm(64, seed=0)
     x_test, y_test = lateralised_rhythm(64, seed=1)
-    model = create_model(family, n_chans=8, n_outputs=2, n_times=200, sfreq=100.0, seed=0)
+    model = create_model(family, n_chans=8, n_outputs=2, n_times=100, sfreq=100.0, seed=0)
     opt = torch.optim.AdamW(model.parameters(), lr=3e-3)
     model.train()
-    for _ in range(25):
-        for idx in torch.arange(96).split(32):
+    for _ in range(15):
+        for idx in torch.arange(64).split(32):
             opt.zero_grad()
             torch.nn.functional.cross_entropy(model(x[idx]), y[idx]).backward()
             opt.step()

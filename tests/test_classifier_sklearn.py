@@ -195,3 +195,13 @@ def test_early_stopping_on_a_training_split():
     X, y = band_power_data(96)
     clf = tiny(epochs=80, val_fraction=0.25, early_stopping_patience=0).fit(X, y)
     assert len(clf.history_) < 80 and "val_acc" in clf.history_[-1]
+
+
+def test_class_weight_reaches_the_loss():
+    X, y = band_power_data(40)
+    y[:10] = 0  # 25 vs 15 trials
+    clf = tiny(epochs=1, class_weight="balanced").fit(X, np.array(["a", "b"])[y])
+    assert np.allclose(clf.module_.loss_fn.weight.numpy(), [40 / (2 * 25), 40 / (2 * 15)])
+    clf = tiny(epochs=1, class_weight={"a": 1.0, "b": 3.0}).fit(X, np.array(["a", "b"])[y])
+    assert np.allclose(clf.module_.loss_fn.weight.numpy(), [1.0, 3.0])
+    assert tiny(epochs=1).fit(X, y).module_.loss_fn.weight is None

@@ -135,3 +135,18 @@ def test_errors_are_one_line_eegdec_errors(tiny_sim):
         with pytest.raises(EEGDecError) as err:
             call()
         assert "\n" not in str(err.value)
+
+
+def test_unreadable_subject_skipped_only_when_asked(tiny_sim, monkeypatch):
+    from eegdec.data import load, simulated
+
+    def flaky(spec, subject, **kw):
+        if subject == 2:
+            raise CorruptFileError(f"Cannot read sub-2.mat: damaged (subject {subject}).")
+        return simulated.load_subject(spec, subject, **kw)
+
+    monkeypatch.setattr(load, "get_loader", lambda kind: flaky)
+    with pytest.raises(CorruptFileError, match="sub-2.mat"):
+        load_epochs(tiny_sim, [1, 2], cache=False)
+    ep = load_epochs(tiny_sim, [1, 2], cache=False, skip_bad_files=True)
+    assert ep.subjects() == [1]

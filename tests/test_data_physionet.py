@@ -39,6 +39,14 @@ def test_fists_feet_subject_one_reads_only_its_runs():
     assert sorted(ep.metadata.run.unique()) == ["R06", "R10", "R14"]
 
 
+def test_channel_selection_and_resampling_on_real_edf():
+    pipe = [{"bandpass": {"l_freq": 7, "h_freq": 30}}, {"resample": 100},
+            {"channels": ["c3..", "Cz", "C4."]}, {"window": {"tmin": 0.5, "tmax": 2.5}}]
+    ep = load_epochs("PhysionetMI", [1], paradigm="LR", data_dir=SHARED_DATA, pipeline=pipe,
+                     cache=False)
+    assert ep.X.shape == (45, 3, 201) and ep.ch_names == ["C3", "Cz", "C4"]
+
+
 def test_missing_run_fails_fast_naming_the_path():
     t0 = time.perf_counter()
     with pytest.raises(DataNotFoundError) as err:
@@ -54,3 +62,4 @@ def test_missing_run_fails_fast_naming_the_path():
 def test_missing_data_dir_fails_fast(tmp_path):
     with pytest.raises(DataNotFoundError, match="S001R04.edf"):
         load_epochs("PhysionetMI", [1], paradigm="LR", data_dir=tmp_path, cache=False)
+

@@ -32,6 +32,14 @@ def test_every_required_dataset_is_registered_with_its_facts():
     assert get_dataset_spec("HelsinkiNeonatal").loader == "helsinki"
 
 
+def test_every_loader_kind_has_a_loader():
+    from eegdec.data.load import LOADERS
+    from eegdec.data.registry import LOADER_KINDS
+
+    assert set(LOADERS) == set(LOADER_KINDS)
+    assert {get_dataset_spec(n).loader for n in list_datasets()} <= set(LOADERS)
+
+
 @pytest.mark.parametrize("alias", ["BNCI2014_001", "bnci2014001", "BNCI2014-001", "bci-iv-2a"])
 def test_name_normalisation(alias):
     assert get_dataset_spec(alias).name == "BNCI2014001"

@@ -8,7 +8,7 @@ import pytest
 
 from eegdec.errors import BadInputError
 from eegdec.evaluation.metrics import METRICS, chance_level, score
-from eegdec.evaluation.results import COLUMNS, RunStore, fold_id, summarise
+from eegdec.evaluation.results import COLUMNS, RunStore, fold_id, summarise, summary_markdown
 
 
 def _row(fid: str, subject: str = "1", acc: float = 0.8, n_calib=None, model="m") -> dict:
@@ -89,3 +89,12 @@ def test_summary_mean_sd_over_subjects_and_per_n(tmp_path):
     md = (tmp_path / "summary.md").read_text()
     assert "a vs b" in md and "0.50" in md and "0.800 ± 0.141" in md
     assert pd.read_csv(tmp_path / "summary.csv").shape[0] == 3
+
+
+def test_seizure_summary_adds_detection_metrics():
+    rows = [_row("a"), _row("b", acc=0.6)]
+    for r in rows:
+        r.update(paradigm="seizure", sensitivity=0.9, specificity=0.8, false_alarms_per_hour=1.5)
+    md = summary_markdown(summarise(pd.DataFrame(rows)))
+    assert "false_alarms_per_hour" in md and "1.500 ± 0.000" in md
+    assert "sensitivity" not in summary_markdown(summarise(pd.DataFrame([_row("c")])))

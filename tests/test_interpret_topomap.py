@@ -76,3 +76,59 @@ def test_model_figures_for_dbconformer_and_a_gradient_model(tmp_path):
     linear = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(5 * 200, 2))
     figs, summary = model_figures(linear, X, y, names, ["l", "r"])
     assert set(figs) == {"topomap", "trials"} and summary["method"] == "input_x_gradient"
+
+
+def _checkpoint(run_dir, n_chans: int = 22, n_times: int = 1001, classes=None):
+    """A checkpoint in the format of eegdec.evaluation.artefacts.checkpoint, inside a run."""
+    import yaml
+
+    model = create_model("dbconformer", n_chans, 2, n_times, 250.0, seed=0)
+    path = run_dir / "checkpoints" / "dbconformer__1__0__0__1.pt"
+    path.parent.mkdir(parents=True)
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(
+        {"paradigm": "LeftRightImagery", "alignment": "none", "events": None}))
+    torch.save({"model": "dbconformer", "state_dict": model.state_dict(),
+                "build": {"n_chans": n_chans, "n_outputs": 2, "n_times": n_times,
+                          "sfreq": 250.0},
+                "classes": classes or ["left_hand", "right_hand"], "montage": "standard_1005",
+                "ch_names": [], "eegdec_version": "0"}, path)
+    return path, model
+
+
+def test_load_checkpoint_rebuilds_the_model(tmp_path):
+    from eegdec.errors import CorruptFileError, DataNotFoundError
+    from eegdec.models.checkpoint import load_checkpoint
+
+    path, original = _checkpoint(tmp_path, n_chans=4, n_times=250)
+    model, meta = load_checkpoint(path)
+    x = torch.randn(2, 4, 250)
+    original.eval()
+    torch.testing.assert_close(model(x), original(x))
+    assert meta["classes"] == ["left_hand", "right_hand"] and "state_dict" not in meta
+    with pytest.raises(DataNotFoundError, match="No checkpoint at"):
+        load_checkpoint(tmp_path / "nope.pt")
+    (tmp_path / "bad.pt").write_bytes(b"garbage")
+    with pytest.raises(CorruptFileError, match="Cannot read checkpoint"):
+        load_checkpoint(tmp_path / "bad.pt")
+    torch.save({"weights": 1}, tmp_path / "other.pt")
+    with pytest.raises(CorruptFileError, match="not an eegdec checkpoint"):
+        load_checkpoint(tmp_path / "other.pt")
+
+
+def test_topomap_command_on_simulated_data(tmp_path, capsys):
+    from eegdec.cli import main
+
+    path, _ = _checkpoint(tmp_path / "run")
+    out = tmp_path / "maps"
+    args = ["topomap", "--checkpoint", str(path), "--dataset", "SimMI-2class", "--subjects",
+            "1", "--out", str(out)]
+    assert main(args) == 0
+    pngs = sorted(p.name.removeprefix(f"{path.stem}_") for p in out.glob("*.png"))
+    assert pngs == ["spatial_attention.png", "temporal_attention.png", "topomap.png",
+                    "trials.png"]
+    printed = capsys.readouterr().out
+    assert "method: attention; top-3 channels:" in printed and "left_hand:" in printed
+    # a checkpoint built for other data fails with one line, not a traceback
+    bad, _ = _checkpoint(tmp_path / "other", n_chans=8)
+    assert main([*args[:2], str(bad), *args[3:]]) == 2
+    assert "expects 8 channels" in capsys.readouterr().err

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
-from conftest import PHYSIONET_DIR, requires_shared
+from conftest import requires_shared
 
 from eegdec.errors import BadInputError, EEGDecError
 from eegdec.models import create_model
@@ -100,34 +102,24 @@ def test_spec_initialisation() -> None:
     assert 0.8 < model.t_pos.std().item() < 1.2 and 0.8 < model.s_pos.std().item() < 1.2
 
 
-def _physionet_left_right(n_trials: int) -> tuple[np.ndarray, np.ndarray]:
-    """First ``n_trials`` imagined left/right-fist trials of subject 1, 0-4 s, 8-30 Hz."""
-    import mne
-
-    raws = [mne.io.read_raw_edf(PHYSIONET_DIR / "S001" / f"S001R{r:02d}.edf", preload=True,
-                                verbose=False) for r in (4, 8, 12)]
-    raw = mne.concatenate_raws(raws, verbose=False).filter(8.0, 30.0, verbose=False)
-    events, _ = mne.events_from_annotations(raw, event_id={"T1": 0, "T2": 1}, verbose=False)
-    epochs = mne.Epochs(raw, events, tmin=0.0, tmax=4.0, baseline=None, preload=True,
-                        verbose=False)
-    X = epochs.get_data(copy=False).astype(np.float32)[:n_trials]
-    return X, epochs.events[:n_trials, 2]
-
-
 @requires_shared
-def test_overfits_32_real_trials() -> None:
-    X, y = _physionet_left_right(32)
-    assert X.shape == (32, 64, 641) and set(np.unique(y)) == {0, 1}
+def test_overfits_32_real_trials(shared_data: Path) -> None:
+    from eegdec.data.load import load_epochs
+
+    data = load_epochs("PhysionetMI", [1], events=["left_hand", "right_hand"],
+                       data_dir=shared_data)
+    X, y = data.X[:32], data.y[:32]
+    assert X.shape[:2] == (32, 64) and set(np.unique(y)) == {0, 1}
     X = (X - X.mean(axis=(0, 2), keepdims=True)) / X.std(axis=(0, 2), keepdims=True)
     x, target = torch.from_numpy(X), torch.from_numpy(y).long()
-    model = create_model("dbconformer", 64, 2, 641, 160.0, seed=1)
+    model = create_model("dbconformer", 64, 2, X.shape[2], data.sfreq, seed=1)
     opt = torch.optim.Adam(model.parameters(), lr=1e-3)
     for step in range(300):
         model.train()
         opt.zero_grad()
         torch.nn.functional.cross_entropy(model(x), target).backward()
         opt.step()
-        if step % 25 == 24:
+        if step % 10 == 9:
             model.eval()
             with torch.no_grad():
                 acc = (model(x).argmax(1) == target).float().mean().item()

@@ -20,7 +20,7 @@ CONFIGS = {
     "28ch-50-100Hz": (28, 50, 100.0, 2),
 }
 
-# Parameters that cannot get a gradient from the logits, by design (checked to stay exactly zero):
+# Parameters that cannot get a gradient from the logits, by design (checked to stay ~zero):
 # DBConformer's score bias b2 shifts every channel's score equally, and softmax ignores shifts;
 # MSVTNet's per-branch heads only feed its optional deep-supervision loss.
 NO_GRAD_BY_DESIGN = {
@@ -42,11 +42,11 @@ def test_builds_and_predicts_or_names_minimum(name: str, config: tuple) -> None:
         assert need > t and "\n" not in str(exc)
         model, t = create_model(name, c, k, need, sfreq, seed=0), need  # the minimum works
     model.eval()
+    x = torch.randn(1, c, t)
     with torch.no_grad():
-        out = model(torch.randn(2, c, t))
-        out4 = model(torch.randn(2, 1, c, t))
-    assert out.shape == (2, k) and out4.shape == (2, k)
-    assert torch.isfinite(out).all() and torch.isfinite(out4).all()
+        out, out4 = model(x), model(x.unsqueeze(1))
+    assert out.shape == (1, k) and torch.isfinite(out).all()
+    assert torch.allclose(out, out4)  # (B, 1, C, T) is the same input
 
 
 @pytest.mark.parametrize("name", TORCH_MODELS)
@@ -54,8 +54,7 @@ def test_gradients_reach_every_parameter(name: str) -> None:
     c, t, sfreq, k = CONFIGS["3ch-1126-250Hz"]
     model = create_model(name, c, k, t, sfreq, seed=0).train()
     torch.manual_seed(0)
-    loss = torch.nn.functional.cross_entropy(model(torch.randn(4, c, t)),
-                                             torch.tensor([0, 1, 0, 1]))
+    loss = torch.nn.functional.cross_entropy(model(torch.randn(2, c, t)), torch.tensor([0, 1]))
     loss.backward()
     exempt = NO_GRAD_BY_DESIGN.get(name, re.compile("$^"))
     missing = []
@@ -63,7 +62,7 @@ def test_gradients_reach_every_parameter(name: str) -> None:
         if not p.requires_grad:
             continue
         if exempt.fullmatch(pname):
-            assert p.grad is None or p.grad.abs().sum() == 0, f"{pname} now gets a gradient"
+            assert p.grad is None or p.grad.abs().max() < 1e-6, f"{pname} now gets a gradient"
         elif p.grad is None or not torch.isfinite(p.grad).all() or p.grad.abs().sum() == 0:
             missing.append(pname)
     assert not missing, f"{name}: no gradient for {missing}"

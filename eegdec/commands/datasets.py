@@ -33,10 +33,14 @@ def command(args: argparse.Namespace) -> int:
         rows.append((
             spec.name, ",".join(spec.paradigms), str(len(spec.subjects)),
             str(len(spec.sessions)), str(spec.n_channels), f"{spec.sfreq:g}",
-            ",".join(spec.classes), spec.presence(args.data_dir),
+            _short(",".join(spec.classes)), spec.presence(args.data_dir),
         ))
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
     print(f"\ndata directory: {data_dir(args.data_dir)}")
     return 0
+
+
+def _short(text: str, width: int = 36) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."

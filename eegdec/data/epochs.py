@@ -84,7 +84,7 @@ class EpochsData:
         )
 
     def subjects(self) -> list:
-        return list(pd.unique(self.metadata["subject"]))
+        return pd.unique(self.metadata["subject"]).tolist()
 
     @staticmethod
     def concat(parts: list[EpochsData]) -> EpochsData:

@@ -10,16 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import logging
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from eegdec.data.epochs import EpochsData
 from eegdec.data.registry import DatasetSpec, get_dataset_spec
-from eegdec.errors import BadInputError, UnknownNameError, suggest
+from eegdec.errors import BadInputError, CorruptFileError, UnknownNameError, suggest
 from eegdec.paths import cache_dir as _cache_dir
 from eegdec.paths import data_dir as _data_dir
 from eegdec.preprocessing.pipeline import Pipeline
+
+log = logging.getLogger(__name__)
 
 LOADERS: dict[str, str] = {
     "moabb": "eegdec.data.moabb_loader:load_subject",
@@ -128,12 +131,17 @@ def iter_subject_epochs(
             return load_subject(spec, subject, paradigm=paradigm, events=classes,
                                 pipeline=pipe, data_dir=root, skip_bad_files=skip_bad_files)
 
-        if not cache:
-            yield build()
-            continue
         key = cache_key(spec_config, subject, paradigm, classes,
                         {**pipe.config(), "skip_bad_files": skip_bad_files})
-        yield load_or_build(cache_path(_cache_dir(cache_dir), spec.name, subject, key), build)
+        try:
+            epochs = (load_or_build(cache_path(_cache_dir(cache_dir), spec.name, subject, key),
+                                    build) if cache else build())
+        except CorruptFileError as exc:
+            if not skip_bad_files:
+                raise
+            log.warning("Skipping %s subject %s: %s", spec.name, subject, exc)
+            continue
+        yield epochs
 
 
 def load_epochs(
@@ -156,15 +164,22 @@ def load_epochs(
     subjects : subject numbers (default: all)
     paradigm : ``MI`` (every imagery class), ``LeftRightImagery``/``LR``, ``seizure``
     events : explicit class names (e.g. ``["hands", "feet"]``), overriding the paradigm's
-    pipeline : :class:`Pipeline`, its config, a YAML path/string; default MOABB MI defaults
+    pipeline : :class:`Pipeline`, its config, a YAML path/string; default: the entry's
+        ``options.pipeline`` if any (seizure datasets), else MOABB's MI defaults
     data_dir : data directory (else ``$EEGDEC_DATA``, ``$MNE_DATA``, ``~/mne_data``)
     cache, cache_dir : use the on-disk epoch cache (default ``$EEGDEC_CACHE``/~/.cache/eegdec)
-    skip_bad_files : skip unreadable files (logged) instead of raising ``CorruptFileError``
+    skip_bad_files : skip unreadable files (logged) instead of raising ``CorruptFileError``;
+        where a loader cannot skip single files, the whole subject is skipped
     """
     parts = list(iter_subject_epochs(
         dataset, subjects, paradigm=paradigm, events=events, pipeline=pipeline,
         data_dir=data_dir, cache=cache, cache_dir=cache_dir, skip_bad_files=skip_bad_files,
     ))
+    if not parts:
+        raise CorruptFileError(
+            f"No subject of {dataset} could be read (all skipped as damaged): download the "
+            "files again."
+        )
     return combine(parts)
 
 

@@ -100,12 +100,20 @@ def make_dataset(spec: DatasetSpec) -> Any:
     return getattr(moabb.datasets, spec.moabb)(**spec.options)
 
 
+def _present(path: Path, base: Path) -> bool:
+    """``path`` exists, or a file with its last two path parts does under ``base`` (older
+    MOABB versions moved some files, e.g. Schirrmeister2017's ``train/1.edf``)."""
+    if path.is_file():
+        return True
+    tail = Path(*path.relative_to(base).parts[-2:])
+    return base.is_dir() and any(base.rglob(str(tail)))
+
+
 def _check_files(spec: DatasetSpec, subject: int, root: Path) -> None:
-    missing = [p for p in spec.subject_files(subject, root) if not p.is_file()]
+    """Fail fast, offline, when a file that datasets.yaml lists for ``subject`` is missing."""
     base = root / spec.layout.get("root", "")
-    if spec.layout.get("root") and not spec.layout.get("files") and not base.is_dir():
-        missing = [base]
-    if missing and not is_online(spec.url or "https://physionet.org"):
+    missing = [p for p in spec.subject_files(subject, root) if not _present(p, base)]
+    if missing and not is_online(spec.url):
         raise DataNotFoundError(missing_message(spec, subject, missing, root))
 
 

@@ -125,11 +125,7 @@ def _load_registry(path: str) -> dict[str, DatasetSpec]:
 
     with open(path, encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
-    base = raw.get("defaults", {})
-    return {
-        name: _spec(name, {**base, **entry})
-        for name, entry in raw.get("datasets", {}).items()
-    }
+    return {name: _spec(name, entry) for name, entry in raw.get("datasets", {}).items()}
 
 
 def _registry() -> dict[str, DatasetSpec]:

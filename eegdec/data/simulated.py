@@ -117,7 +117,7 @@ def _subject_params(spec: DatasetSpec, subject: int) -> dict:
         "mu_freq": rng.uniform(9.0, 12.0),
         "beta_freq": rng.uniform(17.0, 24.0),
         "mu_amp": rng.uniform(2.0, 4.0),
-        "erd_depth": rng.uniform(0.2, 0.6),
+        "erd_depth": rng.uniform(0.35, 0.7),
         "bg_src": bg_dirs * radius * rng.uniform(0.6, 0.8, (N_BACKGROUND, 1)),
         "bg_exponent": rng.uniform(1.0, 1.8, N_BACKGROUND),
         "bg_amp": rng.uniform(0.7, 1.4),

@@ -41,6 +41,12 @@ COLUMNS: tuple[str, ...] = (
 )
 GROUP_KEYS = ("dataset", "paradigm", "protocol", "model", "alignment")
 SUMMARY_METRICS = ("accuracy", "balanced_accuracy", "kappa")
+SEIZURE_SUMMARY = ("sensitivity", "specificity", "false_alarms_per_hour")
+
+
+def _summary_metrics(rows: pd.DataFrame) -> tuple[str, ...]:
+    seizure = "paradigm" in rows and (rows["paradigm"] == "seizure").any()
+    return SUMMARY_METRICS + (SEIZURE_SUMMARY if seizure else ())
 
 
 def fold_id(model: str, subject: Any, session: Any, fold: Any, seed: int,
@@ -195,12 +201,13 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     rows = rows.copy()
     rows["n_calib"] = rows["n_calib"].fillna(-1).astype(int)
     keys = [*GROUP_KEYS, "classes", "n_calib"]
+    metrics = list(_summary_metrics(rows))
     by_subject = rows.groupby([*keys, "subject"], dropna=False, sort=False)
-    per_subject = by_subject[[*SUMMARY_METRICS, "chance_level"]].mean().reset_index()
+    per_subject = by_subject[[*metrics, "chance_level"]].mean().reset_index()
     unit = "subject" if per_subject["subject"].nunique() > 1 else "fold"
     src = per_subject if unit == "subject" else rows
     grouped = src.groupby(keys, dropna=False, sort=False)
-    out = grouped[list(SUMMARY_METRICS)].agg(["mean", "std"])
+    out = grouped[metrics].agg(["mean", "std"])
     out.columns = [f"{m}_{s}" for m, s in out.columns]
     out = out.reset_index()
     out["chance_level"] = grouped["chance_level"].mean().to_numpy()
@@ -216,8 +223,9 @@ def summary_markdown(table: pd.DataFrame) -> str:
         return "No finished folds yet.\n"
     lines = []
     online = table["n_calib"].notna().any()
+    metrics = [m for m in SUMMARY_METRICS + SEIZURE_SUMMARY if f"{m}_mean" in table]
     head = ["dataset", "protocol", "model", "alignment", *(["N"] if online else []),
-            "classes", "chance", *SUMMARY_METRICS, "n"]
+            "classes", "chance", *metrics, "n"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for _, r in table.iterrows():
@@ -225,7 +233,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
         if online:
             cells.append("" if pd.isna(r["n_calib"]) else str(int(r["n_calib"])))
         cells += [r["classes"], f"{r['chance_level']:.2f}"]
-        for m in SUMMARY_METRICS:
+        for m in metrics:
             sd = r[f"{m}_std"]
             cells.append(f"{r[f'{m}_mean']:.3f} ± {0.0 if pd.isna(sd) else sd:.3f}")
         cells.append(f"{int(r['n'])} {r['sd_over']}s")

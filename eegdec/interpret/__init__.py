@@ -1,1 +1,6 @@
-"""eegdec.interpret."""
+"""Explain decoders: channel relevance, scalp topomaps, attention maps and HTML run reports.
+
+Modules: ``relevance`` (attention / captum gradients, aggregation), ``channels`` (names to
+montage positions), ``topomap`` (MNE topomaps, heat maps), ``maps`` (all figures of one model),
+``plots`` (score figures) and ``report`` (``write_report(run_dir)``).
+"""

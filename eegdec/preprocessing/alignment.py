@@ -92,8 +92,9 @@ class EuclideanAlignment(TransformerMixin, BaseEstimator):
         d = self._domains(domains, len(X))
         unseen = set(np.unique(d)) - set(self.inv_sqrt_refs_)
         if unseen:
+            first = np.asarray(sorted(unseen)[0]).item()
             raise BadInputError(
-                f"Domain {sorted(unseen)[0]!r} was not seen in fit: fit on its trials too, or "
+                f"Domain {first!r} was not seen in fit: fit on its trials too, or "
                 "use IncrementalEuclideanAlignment for a new subject."
             )
         out = np.empty_like(X)

@@ -105,16 +105,20 @@ class Resample(Step):
 
 @dataclass
 class PickChannels(Step):
-    """Keep these channels, in this order; names match across spellings (``C3..``/``C3``/``c3``)."""
+    """Keep these EEG channels, in this order (names match across spellings: ``C3..``, ``C3``,
+    ``c3``); stim channels stay, so events can still be read."""
 
     key: ClassVar[str] = "channels"
     names: list[str] = field(default_factory=list)
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        import mne
+
         from eegdec.preprocessing.channels import match_channels
 
         eeg = [raw.ch_names[i] for i in _eeg_picks(raw)]
-        return raw.pick(match_channels(self.names, eeg))
+        stim = [raw.ch_names[i] for i in mne.pick_types(raw.info, eeg=False, stim=True)]
+        return raw.pick(match_channels(self.names, eeg) + stim)
 
 
 @dataclass

@@ -131,7 +131,12 @@ class MetaBlock(nn.Module):
 
 
 class SpatialStem(nn.Sequential):
-    """Pointwise electrode mixing (spatial filters), then a strided temporal convolution."""
+    """Pointwise electrode mixing (spatial filters), a strided temporal convolution, GELU.
+
+    The GELU matters for EEG: oscillatory power (the MI signal) averages to zero over time
+    unless a nonlinearity comes before the pooling, and layer scale starts every block as
+    (almost) the identity, so without it a fresh model cannot see band power at all.
+    """
 
     def __init__(self, n_chans: int, dim: int, stride: int) -> None:
         super().__init__(
@@ -139,6 +144,7 @@ class SpatialStem(nn.Sequential):
             ChannelLayerNorm(dim),
             nn.Conv1d(dim, dim, 2 * stride + 1, stride=stride, padding=stride),
             ChannelLayerNorm(dim),
+            nn.GELU(),
         )
 
 
