@@ -100,6 +100,12 @@ def test_nan_and_flat_channels_are_named():
         Pipeline.default().apply_raw(_raw_with(nan="Cz", flat="CP4"))
 
 
+def test_only_kept_channels_are_checked():
+    raw = Pipeline([{"channels": ["c3", "cz"]}]).apply_raw(_raw_with(flat="CP4"))
+    assert raw.ch_names == ["C3", "Cz"]
+
+
+@pytest.mark.filterwarnings("ignore:Only 7 head digitization points")
 def test_bad_channels_drop_and_interpolate():
     dropped = Pipeline([], bad_channels="drop").apply_raw(_raw_with(nan="Cz", flat="CP4"))
     assert "Cz" not in dropped.ch_names and "CP4" not in dropped.ch_names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -15,11 +16,15 @@ BAD_CHANNEL_MODES = ("raise", "interpolate", "drop")
 FLAT_PTP = 1e-13  # volts: below this peak-to-peak a channel carries no signal
 
 
-def find_bad_channels(raw: mne.io.BaseRaw) -> tuple[list[str], list[str]]:
-    """``(nan_channels, flat_channels)`` among the EEG channels of ``raw``."""
+def find_bad_channels(raw: mne.io.BaseRaw, only: Sequence[str] | None = None
+                      ) -> tuple[list[str], list[str]]:
+    """``(nan_channels, flat_channels)`` among the EEG channels of ``raw`` (or ``only``)."""
     import mne
 
     picks = mne.pick_types(raw.info, eeg=True, exclude=[])
+    if only is not None:
+        keep = set(only)
+        picks = np.array([i for i in picks if raw.ch_names[i] in keep], dtype=int)
     data = raw.get_data(picks=picks)
     names = [raw.ch_names[i] for i in picks]
     has_nan = ~np.isfinite(data).all(axis=1)
@@ -28,9 +33,11 @@ def find_bad_channels(raw: mne.io.BaseRaw) -> tuple[list[str], list[str]]:
     return ([n for n, b in zip(names, has_nan) if b], [n for n, b in zip(names, flat) if b])
 
 
-def handle_bad_channels(raw: mne.io.BaseRaw, mode: str = "raise") -> mne.io.BaseRaw:
-    """Apply the ``mode`` policy to NaN/flat channels; return ``raw`` (modified in place)."""
-    nan, flat = find_bad_channels(raw)
+def handle_bad_channels(raw: mne.io.BaseRaw, mode: str = "raise",
+                        only: Sequence[str] | None = None) -> mne.io.BaseRaw:
+    """Apply the ``mode`` policy to NaN/flat channels (among ``only``, if given); return
+    ``raw`` (modified in place)."""
+    nan, flat = find_bad_channels(raw, only)
     bad = nan + flat
     if not bad:
         return raw

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from eegdec.errors import BadInputError
 from eegdec.preprocessing.bad_channels import BAD_CHANNEL_MODES, handle_bad_channels
-from eegdec.preprocessing.steps import BandPass, Step, Window, make_step
+from eegdec.preprocessing.steps import BandPass, PickChannels, Step, Window, make_step
 
 if TYPE_CHECKING:  # pragma: no cover
     import mne
@@ -124,8 +124,17 @@ class Pipeline:
 
     # -- application ----------------------------------------------------------------------
     def apply_raw(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
-        """Bad-channel policy, then the continuous-signal steps in order (in place)."""
-        raw = handle_bad_channels(raw, self.bad_channels)
+        """Bad-channel policy, then the continuous-signal steps in order (in place).
+
+        With a ``channels`` step, only the channels it keeps are checked for NaN/flat signal.
+        """
+        picks = [s for s in self.steps if isinstance(s, PickChannels)]
+        only = None
+        if picks:
+            from eegdec.preprocessing.channels import match_channels
+
+            only = match_channels(picks[-1].names, raw.ch_names)
+        raw = handle_bad_channels(raw, self.bad_channels, only)
         for step in self.steps:
             if step.stage == "raw":
                 raw = step.apply(raw)
