@@ -110,12 +110,11 @@ class ModelSpec:
 
 @dataclass
 class Task:
-    """One unit of work and the fold ids it will write."""
+    """One unit of work: a within-subject fold, or one held-out subject (loso/online)."""
 
     kind: str  # within | loso | online
     model: ModelSpec
     seed: int
-    fold_ids: list[str]
     data: EpochsData | None = None
     split: P.Split | None = None
     source: EpochsData | None = None
@@ -214,7 +213,7 @@ def _plan(cfg: RunConfig, specs: list[ModelSpec], done: set[str]) -> Iterator[Ta
                 for split in splits:
                     fid = fold_id(spec.name, split.subject, split.session, split.fold, seed)
                     if fid not in done:
-                        yield Task("within", spec, seed, [fid], data=data, split=split)
+                        yield Task("within", spec, seed, data=data, split=split)
 
 
 def _plan_cross(cfg: RunConfig, specs: list[ModelSpec], done: set[str]) -> Iterator[Task]:
@@ -243,7 +242,7 @@ def _plan_cross(cfg: RunConfig, specs: list[ModelSpec], done: set[str]) -> Itera
                 if source is None:
                     source = EpochsData.concat(
                         [d for s, d in subjects.items() if s != target_name])
-                yield Task(cfg.protocol, spec, seed, list(ids.values()), source=source,
+                yield Task(cfg.protocol, spec, seed, source=source,
                            target=target, calib_sizes=sizes,
                            todo_sessions=todo if cfg.protocol == "loso" else None)
 
