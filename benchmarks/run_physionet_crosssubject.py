@@ -60,12 +60,14 @@ def main() -> None:
 
 
 def _table(rows: pd.DataFrame, protocol: str) -> str:
-    """Per-subject accuracy (columns: model, or model @ N for online) and the mean."""
-    rows = rows.copy()
-    rows["column"] = rows["model"] if protocol == "loso" else (
-        rows["model"] + " N=" + rows["n_calib"].astype(int).astype(str))
-    table = rows.pivot_table(index="subject", columns="column", values="accuracy",
-                             aggfunc="mean")
+    """Per-subject accuracy (columns: model, or model @ N for online), mean and sd."""
+    rows = rows.assign(subject=rows["subject"].astype(int))
+    columns = ["model"] if protocol == "loso" else ["model", "n_calib"]
+    table = rows.pivot_table(index="subject", columns=columns, values="accuracy",
+                             aggfunc="mean").sort_index()
+    if protocol != "loso":
+        table.columns = [f"{m} N={int(n)}" for m, n in table.columns]
+    table.index = table.index.astype(str)
     table.loc["mean"] = table.mean()
     table.loc["sd"] = table.iloc[:-1].std()
     return table.round(3).to_markdown() + "\n"
