@@ -28,10 +28,11 @@ def count_parameters(name: str) -> int | None:
 
 
 def compute_param_counts() -> dict[str, int | None]:
-    """Counts for every registered torch model, by name."""
+    """Counts for every torch model that eegdec itself registers (not user or test plug-ins)."""
     from eegdec.models.registry import list_models
 
-    return {m.name: count_parameters(m.name) for m in list_models("torch")}
+    return {m.name: count_parameters(m.name) for m in list_models("torch")
+            if m.builder.__module__.startswith("eegdec.")}
 
 
 def load_param_counts() -> dict[str, int | None]:
