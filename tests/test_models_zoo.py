@@ -11,7 +11,8 @@ import torch
 from eegdec.errors import EEGDecError
 from eegdec.models import create_model, list_models
 
-TORCH_MODELS = [m.name for m in list_models("torch")]
+# Only the models eegdec ships; other test modules register tiny plug-ins of their own.
+TORCH_MODELS = [m.name for m in list_models("torch") if m.builder.__module__.startswith("eegdec.")]
 # (n_chans, n_times, sfreq, n_classes): BNCI2014001, BNCI2014004, PhysionetMI, 0.5 s at 100 Hz
 CONFIGS = {
     "22ch-1001-250Hz": (22, 1001, 250.0, 4),
