@@ -121,3 +121,17 @@ def test_runner_within_cv_groups_windows_by_recording():
     for split in within_cv(ep.metadata, ep.y, n_folds=4, seed=3):
         assert not set(groups[split.train]) & set(groups[split.test])
         assert ep.y[split.test].sum() == 7  # one seizure recording (7 windows) per fold
+
+
+def test_seizure_runs_weight_classes_by_default_and_refuse_unknown_weights():
+    from eegdec.errors import BadInputError
+    from eegdec.evaluation.runner import RunConfig, _builder, model_specs
+
+    cfg = RunConfig(dataset="Bonn", paradigm="seizure", models=["eegnet"]).resolved()
+    assert cfg.class_weight == "balanced"
+    assert RunConfig(models=["eegnet"]).resolved().class_weight == "none"
+    spec = model_specs(cfg)[0]
+    est = _builder(spec, cfg, sfreq=100.0, n_classes=2)(1)
+    assert est.get_params()["class_weight"] == "balanced"
+    with pytest.raises(BadInputError, match="--class-weight"):
+        RunConfig(class_weight="inverse").resolved()

@@ -62,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       choices=["none", "euclidean", "euclidean-transductive"],
       help="Euclidean alignment: causal (default), none, or transductive (test reference "
            "from all test trials, as the DBConformer code). Example: --alignment none")
+    a("--class-weight", default=None, choices=["none", "balanced"],
+      help="class weights of the torch models' cross-entropy (default: balanced for "
+           "--paradigm seizure, else none). Example: --class-weight balanced")
     a("--calib-sizes", nargs="+", type=int, default=None, metavar="N",
       help="online: labelled target trials N (default: 0 8 16 32 48; sizes above half "
            "the target session are dropped). Example: --calib-sizes 0 4 8 16")
@@ -110,7 +113,7 @@ def _config(args: argparse.Namespace):
         pipelines=args.pipelines, protocol=args.protocol, cv=args.cv, n_folds=args.n_folds,
         subjects=args.subjects if args.subjects or not quick else QUICK_DEFAULTS["subjects"],
         epochs=args.epochs if args.epochs is not None or not quick else QUICK_DEFAULTS["epochs"],
-        lr=args.lr, seeds=args.seeds, alignment=args.alignment,
+        lr=args.lr, seeds=args.seeds, alignment=args.alignment, class_weight=args.class_weight,
         batch_size=args.batch_size if args.batch_size or not quick
         else QUICK_DEFAULTS["batch_size"],
         fine_tune_epochs=args.fine_tune_epochs, data_dir=args.data_dir, **runtime,

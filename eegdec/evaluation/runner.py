@@ -57,6 +57,7 @@ class RunConfig:
     batch_size: int | None = None
     seeds: list[int] | None = None
     alignment: str = "euclidean"
+    class_weight: str | None = None
     calib_sizes: list[int] = field(default_factory=lambda: list(DEFAULT_CALIB_SIZES))
     fine_tune_epochs: int | None = None
     device: str = "auto"
@@ -79,6 +80,12 @@ class RunConfig:
         cfg.alignment = P.check_alignment(cfg.alignment)
         if cfg.seeds is None:
             cfg.seeds = [1, 2, 3] if cfg.protocol == "online" else [1]
+        if cfg.class_weight is None:  # seizure windows are mostly non-seizure
+            cfg.class_weight = "balanced" if cfg.paradigm == "seizure" else "none"
+        if cfg.class_weight not in ("none", "balanced"):
+            raise BadInputError(
+                f"Unknown --class-weight {cfg.class_weight!r}: use none or balanced."
+            )
         if not cfg.models and not cfg.pipelines:
             raise BadInputError("No model to run: pass --model NAME or --pipelines DIR.")
         if cfg.n_folds < 2:
@@ -187,6 +194,8 @@ def _builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int) -> C
             return make_pipeline(FunctionTransformer(_float64), est)
         if cfg.batch_size is not None:
             est.set_params(batch_size=cfg.batch_size)
+        if cfg.class_weight == "balanced":
+            est.set_params(class_weight="balanced")
         return est
 
     return build
