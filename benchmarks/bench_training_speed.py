@@ -115,19 +115,17 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     table = "\n".join(lines)
     print(table)
     if args.write:
-        write_section(table)
+        write_section(table, SECTION, "python benchmarks/bench_training_speed.py --write")
     return best
 
 
-def write_section(table: str) -> None:
-    """Replace (or append) the training-speed section of docs/benchmarks.md."""
-    body = (f"{SECTION}\n\nMeasured by `python benchmarks/bench_training_speed.py --write` "
-            "(same nn.Module and initial weights, same data, batch size and epochs).\n\n"
-            f"{table}\n")
+def write_section(table: str, section: str, command: str) -> None:
+    """Replace (or append) ``section`` of docs/benchmarks.md with ``table``."""
+    body = f"{section}\n\nMeasured by `{command}`.\n\n{table}\n"
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    if SECTION in text:
-        start = text.index(SECTION)
-        nxt = text.find("\n## ", start + len(SECTION))
+    if section in text:
+        start = text.index(section)
+        nxt = text.find("\n## ", start + len(section))
         text = text[:start] + body + (text[nxt + 1:] if nxt != -1 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + body

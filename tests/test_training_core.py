@@ -176,3 +176,52 @@ def test_make_estimator_for_torch_and_classical_models():
     assert (csp.predict(X) == y).mean() > 0.9
     with pytest.raises(UnknownNameError, match="dbconformer"):
         make_estimator("dbconformr", sfreq=250)
+
+
+class Conv2dNet(nn.Module):
+    """(B, C, T) -> Conv2d over (C, T) -> log power: a model with 4-D weights."""
+
+    def __init__(self, n_chans: int, n_outputs: int):
+        super().__init__()
+        self.temporal = nn.Conv2d(1, 4, (1, 15), padding=(0, 7))
+        self.conv = nn.Conv2d(4, 4, (n_chans, 3))
+        self.head = nn.Linear(4, n_outputs)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        z = self.conv(self.temporal(x.unsqueeze(1)))
+        return self.head(torch.log(z.pow(2).mean((2, 3)) + 1e-6))
+
+
+def test_memory_format_follows_the_registry_hint_and_keeps_the_maths():
+    from eegdec.models.registry import create_model
+
+    assert create_model("eegnet", 4, 2, 256, 128.0).eegdec_memory_format == "channels_last"
+    assert create_model("shallowconvnet", 4, 2, 256, 128.0).eegdec_memory_format == "contiguous"
+    X, y = band_power_data()
+    probas = {}
+    for fmt in ("contiguous", "channels_last"):
+        torch.manual_seed(0)
+        module = EEGDecModule(Conv2dNet(4, 2), lr=1e-2)
+        fit_module(module, EpochsDataModule(X, y, batch_size=16, seed=0), epochs=3, seed=0,
+                   memory_format=fmt)
+        weight = module.model.conv.weight
+        assert weight.is_contiguous(memory_format=torch.channels_last) == (fmt == "channels_last")
+        probas[fmt] = predict_proba(module.model, X)
+    # same maths, another summation order: equal up to float rounding
+    np.testing.assert_allclose(probas["channels_last"], probas["contiguous"], atol=1e-4)
+    net = Conv2dNet(4, 2)
+    net.eegdec_memory_format = "channels_last"  # what create_model sets for marked models
+    fit_module(EEGDecModule(net), EpochsDataModule(X, y, batch_size=16), epochs=1)
+    assert net.conv.weight.is_contiguous(memory_format=torch.channels_last)
+    with pytest.raises(BadInputError, match="memory_format"):
+        fit_module(EEGDecModule(net), EpochsDataModule(X, y), epochs=1, memory_format="nhwc")
+
+
+def test_fit_restores_global_determinism_flags():
+    import torch.utils.deterministic as det
+
+    assert not torch.are_deterministic_algorithms_enabled()
+    _fit(seed=0, epochs=1)
+    # Lightning's deterministic=True is global; the fit must not leave it (or NaN-filling) on
+    assert not torch.are_deterministic_algorithms_enabled()
+    assert det.fill_uninitialized_memory

@@ -37,6 +37,7 @@ class ModelInfo:
     builder: Callable[..., Any]
     defaults: tuple[tuple[str, Any], ...] = ()
     description: str = ""
+    memory_format: Literal["contiguous", "channels_last"] = "contiguous"
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
@@ -54,12 +55,15 @@ def register_model(
     paper: str,
     kind: Literal["torch", "sklearn"] = "torch",
     description: str = "",
+    memory_format: Literal["contiguous", "channels_last"] = "contiguous",
     **defaults: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``builder`` under ``name`` (case and ``_``/``-`` insensitive).
 
     Extra keyword ``defaults`` are passed to the builder unless the caller overrides them, which
     is how named variants (e.g. ``eegnet-paper``, ``convnext-small``) share one builder.
+    ``memory_format="channels_last"`` marks models that train faster on CPU with channels-last
+    weights (measured by ``benchmarks/bench_memory_format.py``); the trainer reads the mark.
     """
 
     def deco(builder: Callable[..., Any]) -> Callable[..., Any]:
@@ -67,7 +71,8 @@ def register_model(
         if key in _REGISTRY:
             raise ValueError(f"Model {name!r} is registered twice.")
         _REGISTRY[key] = ModelInfo(
-            key, family, paper, kind, builder, tuple(sorted(defaults.items())), description
+            key, family, paper, kind, builder, tuple(sorted(defaults.items())), description,
+            memory_format,
         )
         return builder
 
@@ -112,6 +117,7 @@ def create_model(
 
     ``kwargs`` override the registered defaults; torch models also accept ``chs_info``
     (MNE ``info["chs"]``) and ``seed`` (seeds torch before building so weights are repeatable).
+    A torch model carries the registry's layout hint as ``model.eegdec_memory_format``.
     """
     info = get_model_info(name)
     params = dict(info.defaults)
@@ -121,5 +127,8 @@ def create_model(
         import torch
 
         torch.manual_seed(int(seed))
-    return info.builder(n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, sfreq=sfreq,
-                        **params)
+    model = info.builder(n_chans=n_chans, n_outputs=n_outputs, n_times=n_times, sfreq=sfreq,
+                         **params)
+    if info.kind == "torch":
+        model.eegdec_memory_format = info.memory_format
+    return model

@@ -11,7 +11,8 @@ from eegdec.models.registry import register_model
 
 
 @register_model("dbconformer", family="DBConformer", paper="Wang et al. 2025, arXiv:2506.21140",
-                description="dual-branch (temporal + spatial) convolutional transformer")
+                description="dual-branch (temporal + spatial) convolutional transformer",
+                memory_format="channels_last")
 def dbconformer(n_chans: int, n_outputs: int, n_times: int, sfreq: float,
                 chs_info: Any = None, **kwargs: Any) -> Any:
     from eegdec.models.dbconformer import DBConformer
@@ -33,13 +34,15 @@ def _braindecode(name: str, class_name: str, *, family: str, paper: str, **defau
                    description=f"braindecode.models.{class_name}", **defaults)(builder)
 
 
-_braindecode("eegnet", "EEGNet", family="EEGNet", paper="Lawhern et al. 2018, J Neural Eng")
+# memory_format="channels_last": measured faster on CPU by benchmarks/bench_memory_format.py.
+_braindecode("eegnet", "EEGNet", family="EEGNet", paper="Lawhern et al. 2018, J Neural Eng",
+             memory_format="channels_last")
 _braindecode("shallowconvnet", "ShallowFBCSPNet", family="ConvNet",
              paper="Schirrmeister et al. 2017, Hum Brain Mapp")
 _braindecode("deepconvnet", "Deep4Net", family="ConvNet",
-             paper="Schirrmeister et al. 2017, Hum Brain Mapp")
+             paper="Schirrmeister et al. 2017, Hum Brain Mapp", memory_format="channels_last")
 _braindecode("eegconformer", "EEGConformer", family="Conformer",
-             paper="Song et al. 2023, IEEE TNSRE")
+             paper="Song et al. 2023, IEEE TNSRE", memory_format="channels_last")
 _braindecode("ifnet", "IFNet", family="Filter-bank CNN", paper="Wang et al. 2023, IEEE TNSRE")
 _braindecode("fbcnet", "FBCNet", family="Filter-bank CNN", paper="Mane et al. 2021, arXiv")
 _braindecode("ctnet", "CTNet", family="Conformer", paper="Zhao et al. 2024, Sci Rep")
@@ -47,8 +50,9 @@ _braindecode("atcnet", "ATCNet", family="TCN", paper="Altaheri et al. 2023, IEEE
 _braindecode("msvtnet", "MSVTNet", family="Conformer", paper="Liu et al. 2024, IEEE JBHI")
 _braindecode("eegtcnet", "EEGTCNet", family="TCN", paper="Ingolfsson et al. 2020, IEEE SMC")
 _braindecode("eeginceptionmi", "EEGInceptionMI", family="Inception",
-             paper="Zhang et al. 2021, J Neural Eng")
-_braindecode("eegnex", "EEGNeX", family="EEGNet", paper="Chen et al. 2024, J Neural Eng")
+             paper="Zhang et al. 2021, J Neural Eng", memory_format="channels_last")
+_braindecode("eegnex", "EEGNeX", family="EEGNet", paper="Chen et al. 2024, J Neural Eng",
+             memory_format="channels_last")
 
 
 @register_model("eegnet-paper", family="EEGNet", paper="Lawhern et al. 2018; as in DBConformer",
