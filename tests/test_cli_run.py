@@ -101,11 +101,16 @@ def test_online_and_loso_rows(tmp_path):
     assert (rows["n_train"] == 160).all() and (rows["alignment"] == "none").all()
 
 
-def test_parallel_folds_match_sequential(tmp_path):
+@pytest.mark.parametrize("backend, package", [("loky", "joblib"), ("dask", "distributed"),
+                                              ("ray", "ray")])
+def test_parallel_folds_match_sequential(tmp_path, backend, package):
+    # dask.distributed is a dev dependency; ray (extra `ray`) is tested where installed.
+    # Both start a local cluster here; DASK_SCHEDULER_ADDRESS / RAY_ADDRESS join a real one.
+    pytest.importorskip(package, reason=f"{package} is missing: pip install -e '.[{backend}]'")
     argv = ["run", *SIM, "--subjects", "1", "--protocol", "within-cv", "--n-folds", "3",
             "--model", "csp-lda"]
     assert main([*argv, "--out", str(tmp_path / "a")]) == 0
-    assert main([*argv, "--out", str(tmp_path / "b"), "--n-jobs", "2"]) == 0
+    assert main([*argv, "--out", str(tmp_path / "b"), "--n-jobs", "2", "--backend", backend]) == 0
     a = _rows(tmp_path / "a").set_index("fold_id").sort_index()
     b = _rows(tmp_path / "b").set_index("fold_id").sort_index()
     assert list(a.index) == list(b.index) and len(a) == 6
@@ -186,3 +191,4 @@ def test_moabb_schema_pipelines_dir(tmp_path):
                  "within-co", "--pipelines", str(pipes), "--out", str(out)]) == 0
     rows = _rows(out)
     assert set(rows["model"]) == {"TS-LR-yaml"} and rows["accuracy"].mean() > 0.7
+

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -357,7 +358,11 @@ def _backend(name: str, n_jobs: int):
         except ImportError as exc:
             raise BadInputError("--backend dask needs dask.distributed: pip install "
                                 "'dask[distributed]'.") from exc
-        with Client() as _client, parallel_config(backend="dask"):
+        # Client() joins the cluster named by DASK_SCHEDULER_ADDRESS, else starts a local one.
+        # Each task ships its subject's epochs, so workers need no data directory; dask warns
+        # about such "large graphs", which is expected here.
+        with Client() as _client, parallel_config(backend="dask"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph")
             yield
     elif name == "ray":
         try:
@@ -397,9 +402,11 @@ def run_protocol(cfg: RunConfig, out: str | Path | None = None,
     tasks = _plan(cfg, specs, done)
     root = str(store.root)
     parallel = cfg.n_jobs != 1 or cfg.backend != "loky"
+    # ray's joblib backend returns lists only (each fold still writes its rows when it ends)
+    return_as = "list" if cfg.backend == "ray" else "generator_unordered"
     with _backend(cfg.backend, cfg.n_jobs) if parallel else contextlib.nullcontext():
         outputs = (
-            Parallel(n_jobs=cfg.n_jobs, return_as="generator_unordered")(
+            Parallel(n_jobs=cfg.n_jobs, return_as=return_as)(
                 delayed(_execute)(t, cfg, digest, root) for t in tasks)
             if parallel else (_execute(t, cfg, digest, root) for t in tasks)
         )
