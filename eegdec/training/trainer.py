@@ -56,7 +56,7 @@ def quiet_lightning(quiet: bool = True):
 
 
 @contextmanager
-def _deterministic_cpu():
+def _determinism_scope():
     """Deterministic algorithms for the fit without NaN-filling every new tensor, restored after.
 
     Lightning's ``deterministic=True`` switches ``torch.use_deterministic_algorithms`` on for the
@@ -94,12 +94,14 @@ def _loggers(log_dir: str | Path | None, name: str) -> list:
 MEMORY_FORMATS = ("contiguous", "channels_last")
 
 
-def resolve_memory_format(model: torch.nn.Module, memory_format: str, device: str) -> str:
-    """``"auto"`` -> the registry's hint (``model.eegdec_memory_format``) on CPU, else
-    ``"contiguous"``; ``"contiguous"`` and ``"channels_last"`` are taken as given."""
+def resolve_memory_format(model: torch.nn.Module, memory_format: str, device: str
+                          ) -> str | None:
+    """``"auto"`` -> the registry's hint (``model.eegdec_memory_format``) on CPU, ``None``
+    (leave the weights as they are) without one or off CPU; the two formats are taken as given.
+    """
     if memory_format == "auto":
-        hint = getattr(model, "eegdec_memory_format", "contiguous")
-        return hint if device == "cpu" and hint in MEMORY_FORMATS else "contiguous"
+        hint = getattr(model, "eegdec_memory_format", None)
+        return hint if device == "cpu" and hint in MEMORY_FORMATS else None
     if memory_format not in MEMORY_FORMATS:
         raise BadInputError(
             f"Unknown memory_format {memory_format!r}: use 'auto', 'contiguous' or "
@@ -150,12 +152,12 @@ def fit_module(
     if loggers:
         cbs.append(LearningRateMonitor(logging_interval="epoch"))
     device = resolve_device(device)
-    if resolve_memory_format(module.model, memory_format, device) == "channels_last":
-        module.model.to(memory_format=torch.channels_last)
-    else:
-        module.model.to(memory_format=torch.contiguous_format)
+    fmt = resolve_memory_format(module.model, memory_format, device)
+    if fmt is not None:
+        module.model.to(memory_format=torch.channels_last if fmt == "channels_last"
+                        else torch.contiguous_format)
     start = len(module.history)
-    with quiet_lightning(quiet), _deterministic_cpu():
+    with quiet_lightning(quiet), _determinism_scope():
         L.seed_everything(seed, workers=True, verbose=False)
         trainer = L.Trainer(
             accelerator="gpu" if device.startswith("cuda") else "cpu",
