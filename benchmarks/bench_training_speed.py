@@ -2,9 +2,11 @@
 
 Both train the *same* ``nn.Module`` (same initial weights) on the same arrays, with Adam, the
 same learning rate, batch size and number of epochs, on CPU, one after the other in this
-process; repeats alternate the order. braindecode runs twice: with its defaults (it scores
-training accuracy after each epoch, an extra pass over the training set) and with callbacks
-disabled (the bare skorch loop).
+process; repeats alternate the order. braindecode runs three times: with its defaults (its
+callbacks score training accuracy every epoch), with callbacks disabled
+(the bare skorch loop), and with its defaults on a module converted to channels-last weights
+by hand: what eegdec's ``memory_format="auto"`` does for the models the registry marks, so
+that row shows how much of the difference the layout explains.
 
     python benchmarks/bench_training_speed.py                      # EEGNet, 288 x 22 x 500
     python benchmarks/bench_training_speed.py --model shallowconvnet --write
@@ -50,12 +52,15 @@ def time_eegdec(net, X, y, args) -> float:
     return time.perf_counter() - t0
 
 
-def time_braindecode(net, X, y, args, bare: bool) -> float:
+def time_braindecode(net, X, y, args, bare: bool, channels_last: bool = False) -> float:
     import torch
     from braindecode import EEGClassifier
 
+    module = copy.deepcopy(net)
+    if channels_last:
+        module = module.to(memory_format=torch.channels_last)
     clf = EEGClassifier(
-        copy.deepcopy(net), optimizer=torch.optim.Adam, lr=args.lr,
+        module, optimizer=torch.optim.Adam, lr=args.lr,
         batch_size=args.batch_size, max_epochs=args.epochs, train_split=None,
         iterator_train__drop_last=False, device="cpu", verbose=0,
         **({"callbacks": "disable"} if bare else {}),
@@ -94,6 +99,8 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         "braindecode EEGClassifier (defaults)": lambda: time_braindecode(net, X, y, args, False),
         "braindecode EEGClassifier (callbacks off)": lambda: time_braindecode(
             net, X, y, args, True),
+        "braindecode EEGClassifier (defaults), module made channels-last by hand":
+            lambda: time_braindecode(net, X, y, args, False, channels_last=True),
     }
     for run in runners.values():  # warm-up: imports, allocator, first-call costs
         run()

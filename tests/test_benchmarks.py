@@ -23,7 +23,7 @@ def test_training_speed_benchmark_runs_all_three_trainers(tmp_path):
 
     best = bench_training_speed.main(["--n-trials", "32", "--n-chans", "3", "--n-times", "250",
                                       "--epochs", "1", "--repeats", "1", "--write"])
-    assert len(best) == 3 and all(t > 0 for t in best.values())
+    assert len(best) == 4 and all(t > 0 for t in best.values())
     text = (tmp_path / "benchmarks.md").read_text()
     assert "## Training speed" in text and "braindecode EEGClassifier (defaults)" in text
 
