@@ -67,8 +67,10 @@ def test_torch_model_run_saves_curves_and_attention(tmp_path):
     curve = pd.read_csv(out / "curves" / f"{fid}.csv")
     assert {"epoch", "train_loss"} <= set(curve.columns) and len(curve) == 1
     att = np.load(out / "attention" / f"{fid}.npz")
-    assert att["channel_attention"].shape == (16, 22)
-    np.testing.assert_allclose(att["channel_attention"].sum(1), 1, rtol=1e-4)
+    for key in ("channel_attention", "relevance"):  # DBConformer keeps both maps
+        assert att[key].shape == (16, 22)
+        np.testing.assert_allclose(att[key].sum(1), 1, rtol=1e-4)
+    assert not np.allclose(att["channel_attention"], att["relevance"])
     assert list(att["ch_names"])[:2] == ["Fz", "FC3"]
     import torch
 

@@ -28,7 +28,8 @@ def make_run_dir(root: Path, *, online: bool = False, attention: bool = True) ->
     """A run directory in the layout of docs/design.md section 4, with known contents.
 
     Two models x two subjects x two folds; attention peaks at C3 for ``left_hand`` and C4 for
-    ``right_hand``; model ``good`` is right on 90% of trials, ``bad`` on half.
+    ``right_hand``; model ``good`` is right on 90% of trials, ``bad`` on half. ``good`` also
+    has a gradient relevance map (as DBConformer runs do), flat but for Cz.
     """
     rng = np.random.default_rng(0)
     store = RunStore(root)
@@ -57,7 +58,12 @@ def make_run_dir(root: Path, *, online: bool = False, attention: bool = True) ->
                         att[:, c3] += 3 * (y_true == 0)
                         att[:, c4] += 3 * (y_true == 1)
                         att /= att.sum(1, keepdims=True)
-                        store.save_npz("attention", fid, channel_attention=att,
+                        maps = {"channel_attention": att}
+                        if model == "good":
+                            grad = np.ones((20, len(CH_NAMES)))
+                            grad[:, CH_NAMES.index("Cz..")] = 5
+                            maps["relevance"] = grad / grad.sum(1, keepdims=True)
+                        store.save_npz("attention", fid, **maps,
                                        ch_names=np.array(CH_NAMES), y_true=y_true, y_pred=y_pred,
                                        montage=np.array("standard_1005"))
                     row = dict.fromkeys(COLUMNS, np.nan)
@@ -130,11 +136,14 @@ def offline_report(tmp_path_factory) -> tuple[Path, str]:
 def test_report_is_valid_self_contained_html(offline_report):
     path, text = offline_report
     assert path.name == "report.html"
-    # bars, confusion, curves, per model: topomaps + heat map
-    assert _check_self_contained(text) == 3 + 2 * 2
+    # bars, confusion, curves, per map (good: attention + gradient, bad: attention):
+    # topomaps + heat map
+    assert _check_self_contained(text) == 3 + 3 * 2
     headings = _parse(text).h2
     for expected in ("Configuration", "Results", "Per-subject scores", "Confusion matrices",
-                     "Training curves", "Channel relevance: good", "Channel relevance: bad"):
+                     "Training curves", "Channel relevance: good, channel attention",
+                     "Channel relevance: good, gradient relevance",
+                     "Channel relevance: bad, channel attention"):
         assert expected in headings
     assert not any("Online" in h for h in headings)
 
@@ -145,8 +154,9 @@ def test_report_shows_config_results_and_channel_findings(offline_report):
     assert text.count('class="how"') >= 6  # every figure comes with how to read it
     # the fabricated attention peaks at C3 (left) and C4 (right): the top-3 table says so
     rows = re.findall(r"<th>(left_hand|right_hand)</th>\s*<td>\d+</td>\s*<td>([^<]+)</td>", text)
-    assert dict(rows)["left_hand"].startswith("C3")
-    assert dict(rows)["right_hand"].startswith("C4")
+    first = {cls: sorted(v.split(",")[0] for c, v in rows if c == cls) for cls in CLASSES}
+    # two attention sections (C3 / C4 first) and model good's gradient section (Cz first)
+    assert first == {"left_hand": ["C3", "C3", "Cz"], "right_hand": ["C4", "C4", "Cz"]}
 
 
 def test_report_online_curve_and_missing_parts(tmp_path):

@@ -2,8 +2,8 @@
 
 Training curves come from ``history_`` (one dict per epoch, as
 :class:`~eegdec.classifier.EEGDecClassifier` keeps it); channel relevance from
-:func:`eegdec.interpret.relevance.channel_relevance` (DBConformer's own channel attention,
-gradient x input for other torch models); checkpoints hold the weights and the arguments that
+:func:`eegdec.interpret.relevance.channel_relevance` (gradient x input for every torch model,
+plus DBConformer's own channel attention); checkpoints hold the weights and the arguments that
 rebuild the network with :func:`eegdec.models.registry.create_model`.
 """
 
@@ -16,6 +16,7 @@ import pandas as pd
 
 from eegdec._version import __version__
 from eegdec.data.epochs import EpochsData
+from eegdec.errors import BadInputError
 
 
 def history_frame(estimator: Any) -> pd.DataFrame | None:
@@ -37,14 +38,22 @@ def torch_module(estimator: Any) -> Any:
         return None
 
 
-def channel_relevance(module: Any, X: np.ndarray) -> tuple[str, np.ndarray]:
-    """``("channel_attention", (n, C))`` for self-explaining models, else
-    ``("relevance", (n, C))`` from gradient x input; rows sum to 1."""
+def channel_relevance(module: Any, X: np.ndarray) -> dict[str, np.ndarray]:
+    """``{"relevance": (n, C)}`` from gradient x input (predicted class) for every torch model,
+    plus ``"channel_attention"`` for self-explaining ones (DBConformer); rows sum to 1.
+
+    Both are kept for DBConformer because its attention alone can mislead: it may stay near its
+    initialisation when the temporal branch carries the decision (docs/interpret.md).
+    """
     from eegdec.interpret.relevance import channel_relevance as relevance
 
     device = next(module.parameters()).device.type
-    values, method = relevance(module, X, device=device)
-    return ("channel_attention" if method == "attention" else "relevance"), values
+    out = {"relevance": relevance(module, X, method="input_x_gradient", device=device)[0]}
+    try:
+        out["channel_attention"] = relevance(module, X, method="attention", device=device)[0]
+    except BadInputError:  # no channel attention in this model
+        pass
+    return out
 
 
 def checkpoint(estimator: Any, module: Any, data: EpochsData) -> dict[str, Any]:

@@ -340,8 +340,8 @@ def _save_artefacts(store: RunStore, fid: str, task: Task, res: P.FoldResult,
     module = artefacts.torch_module(res.estimator)
     if module is None:
         return
-    name, values = artefacts.channel_relevance(module, res.X_test)
-    store.save_npz("attention", fid, **{name: values}, ch_names=np.asarray(ref.ch_names),
+    store.save_npz("attention", fid, **artefacts.channel_relevance(module, res.X_test),
+                   ch_names=np.asarray(ref.ch_names),
                    y_true=res.y_true, y_pred=res.y_pred, montage=np.asarray(ref.montage or ""))
     if cfg.save_checkpoints:
         store.save_checkpoint(fid, artefacts.checkpoint(res.estimator, module, ref))

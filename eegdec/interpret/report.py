@@ -225,10 +225,13 @@ class RunReport:
 
     def relevance(self) -> list[Section]:
         how = ("Scalp maps of mean channel relevance on test trials, over all trials and per "
-               "class: DBConformer's channel attention, or gradient x input for other torch "
-               "models (each trial sums to 1). For motor imagery, weight over C3/C4 and their "
-               "neighbours is the physiologically expected pattern; the heat map shows the same "
-               "per trial (rows grouped by class), revealing whether the pattern is consistent.")
+               "class: gradient x input for every torch model and, for DBConformer, also its "
+               "channel attention (each trial sums to 1). For motor imagery, weight over C3/C4 "
+               "and their neighbours is the physiologically expected pattern; the heat map "
+               "shows the same per trial (rows grouped by class), revealing whether the pattern "
+               "is consistent. Read DBConformer's attention next to its gradient map: when the "
+               "temporal branch carries the decision, the attention can stay near its "
+               "initialisation (docs/interpret.md).")
         paths: dict[str, dict[str, list[Path]]] = {}
         for path in self._files("attention", "npz"):
             model, n = _fold_parts(path.stem)
@@ -241,7 +244,9 @@ class RunReport:
         if not groups:
             return [Section("Channel relevance", how,
                             note="No attention/*.npz (written for torch models only).")]
-        return [self._relevance_section(title, parts, how) for title, parts in groups.items()]
+        return [self._relevance_section(title, parts, how, key)
+                for title, parts in groups.items()
+                for key in ("channel_attention", "relevance") if key in parts[0]]
 
     def _classes(self, part: dict[str, np.ndarray]) -> list[str] | None:
         if "classes" in part:
@@ -249,13 +254,13 @@ class RunReport:
         pred = self.root / "predictions" / f"{part['fold_id']}.npz"
         return [str(c) for c in _load_npz(pred)["classes"]] if pred.exists() else None
 
-    def _relevance_section(self, title: str, parts: list[dict], how: str) -> Section:
+    def _relevance_section(self, title: str, parts: list[dict], how: str, key: str) -> Section:
         from eegdec.interpret.channels import normalize_ch_name
         from eegdec.interpret.relevance import aggregate_relevance
         from eegdec.interpret.topomap import plot_class_topomaps, plot_trial_heatmap
 
-        sec = Section(f"Channel relevance: {title}", how)
-        key = "channel_attention" if "channel_attention" in parts[0] else "relevance"
+        kind = "channel attention" if key == "channel_attention" else "gradient relevance"
+        sec = Section(f"Channel relevance: {title}, {kind}", how)
         raw_names = [str(c) for c in parts[0]["ch_names"]]
         parts = [p for p in parts if [str(c) for c in p["ch_names"]] == raw_names and key in p]
         ch_names = [normalize_ch_name(c) for c in raw_names]
@@ -267,7 +272,6 @@ class RunReport:
                                   for p in parts])
         classes = self._classes(parts[0]) or [f"class {c}" for c in range(int(y_true.max()) + 1)]
         montage = str(parts[0]["montage"]) if "montage" in parts[0] else None
-        kind = "channel attention" if key == "channel_attention" else "gradient relevance"
         body = [f"<p>{kind}, {len(rel)} test trials from {len(parts)} folds.</p>"]
         try:
             fig = plot_class_topomaps(rel, y_true, ch_names, classes, montage or None,
