@@ -227,7 +227,7 @@ def test_report_renders_in_headless_chromium(offline_report, tmp_path):
                          check=True, capture_output=True, text=True, timeout=120).stdout
     total = int(re.search(r'data-total="(\d+)"', dom).group(1))
     rendered = int(re.search(r'data-rendered="(\d+)"', dom).group(1))
-    assert total == 7 and rendered == total
+    assert total == 9 and rendered == total
 
 
 def test_png_payloads_are_checked(offline_report):
