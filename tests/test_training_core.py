@@ -194,9 +194,18 @@ class Conv2dNet(nn.Module):
 
 def test_memory_format_follows_the_registry_hint_and_keeps_the_maths():
     from eegdec.models.registry import create_model
+    from eegdec.training.trainer import resolve_memory_format
 
-    assert create_model("eegnet", 4, 2, 256, 128.0).eegdec_memory_format == "channels_last"
-    assert create_model("shallowconvnet", 4, 2, 256, 128.0).eegdec_memory_format == "contiguous"
+    hints = {name: create_model(name, 4, 2, 256, 128.0).eegdec_memory_format
+             for name in ("eegconformer", "eegnet", "shallowconvnet")}
+    assert hints == {"eegconformer": "channels_last", "eegnet": "channels_last_single_thread",
+                     "shallowconvnet": "contiguous"}
+    eegnet = create_model("eegnet", 4, 2, 256, 128.0)
+    assert resolve_memory_format(eegnet, "auto", "cpu") == "channels_last"  # one thread here
+    torch.set_num_threads(2)
+    assert resolve_memory_format(eegnet, "auto", "cpu") == "contiguous"
+    torch.set_num_threads(1)
+    assert resolve_memory_format(eegnet, "auto", "cuda") is None
     X, y = band_power_data()
     probas = {}
     for fmt in ("contiguous", "channels_last"):

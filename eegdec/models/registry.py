@@ -26,6 +26,9 @@ _MODULES = (
 )
 
 
+MemoryFormat = Literal["contiguous", "channels_last", "channels_last_single_thread"]
+
+
 @dataclass(frozen=True)
 class ModelInfo:
     """What the registry knows about a model."""
@@ -37,7 +40,7 @@ class ModelInfo:
     builder: Callable[..., Any]
     defaults: tuple[tuple[str, Any], ...] = ()
     description: str = ""
-    memory_format: Literal["contiguous", "channels_last"] = "contiguous"
+    memory_format: MemoryFormat = "contiguous"
 
 
 _REGISTRY: dict[str, ModelInfo] = {}
@@ -55,7 +58,7 @@ def register_model(
     paper: str,
     kind: Literal["torch", "sklearn"] = "torch",
     description: str = "",
-    memory_format: Literal["contiguous", "channels_last"] = "contiguous",
+    memory_format: MemoryFormat = "contiguous",
     **defaults: Any,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorator registering ``builder`` under ``name`` (case and ``_``/``-`` insensitive).
@@ -63,7 +66,8 @@ def register_model(
     Extra keyword ``defaults`` are passed to the builder unless the caller overrides them, which
     is how named variants (e.g. ``eegnet-paper``, ``convnext-small``) share one builder.
     ``memory_format="channels_last"`` marks models that train faster on CPU with channels-last
-    weights (measured by ``benchmarks/bench_memory_format.py``); the trainer reads the mark.
+    weights, ``"channels_last_single_thread"`` those that do only with one torch thread
+    (measured by ``benchmarks/bench_memory_format.py``); the trainer reads the mark.
     """
 
     def deco(builder: Callable[..., Any]) -> Callable[..., Any]:

@@ -12,7 +12,7 @@ from eegdec.models.registry import register_model
 
 @register_model("dbconformer", family="DBConformer", paper="Wang et al. 2025, arXiv:2506.21140",
                 description="dual-branch (temporal + spatial) convolutional transformer",
-                memory_format="channels_last")
+                memory_format="channels_last_single_thread")
 def dbconformer(n_chans: int, n_outputs: int, n_times: int, sfreq: float,
                 chs_info: Any = None, **kwargs: Any) -> Any:
     from eegdec.models.dbconformer import DBConformer
@@ -34,9 +34,10 @@ def _braindecode(name: str, class_name: str, *, family: str, paper: str, **defau
                    description=f"braindecode.models.{class_name}", **defaults)(builder)
 
 
-# memory_format="channels_last": measured faster on CPU by benchmarks/bench_memory_format.py.
+# memory_format: the CPU layout benchmarks/bench_memory_format.py measured faster (EEGNet's
+# channels-last kernels win 1.7x on one thread but do not scale to two: 0.9x there).
 _braindecode("eegnet", "EEGNet", family="EEGNet", paper="Lawhern et al. 2018, J Neural Eng",
-             memory_format="channels_last")
+             memory_format="channels_last_single_thread")
 _braindecode("shallowconvnet", "ShallowFBCSPNet", family="ConvNet",
              paper="Schirrmeister et al. 2017, Hum Brain Mapp")
 _braindecode("deepconvnet", "Deep4Net", family="ConvNet",

@@ -98,9 +98,14 @@ def resolve_memory_format(model: torch.nn.Module, memory_format: str, device: st
                           ) -> str | None:
     """``"auto"`` -> the registry's hint (``model.eegdec_memory_format``) on CPU, ``None``
     (leave the weights as they are) without one or off CPU; the two formats are taken as given.
+
+    The hint ``"channels_last_single_thread"`` means channels-last with one torch thread (as in
+    parallel fold workers) and contiguous otherwise.
     """
     if memory_format == "auto":
         hint = getattr(model, "eegdec_memory_format", None)
+        if hint == "channels_last_single_thread":
+            hint = "channels_last" if torch.get_num_threads() == 1 else "contiguous"
         return hint if device == "cpu" and hint in MEMORY_FORMATS else None
     if memory_format not in MEMORY_FORMATS:
         raise BadInputError(
