@@ -12,7 +12,7 @@ from eegdec.models.registry import register_model
 
 @register_model("dbconformer", family="DBConformer", paper="Wang et al. 2025, arXiv:2506.21140",
                 description="dual-branch (temporal + spatial) convolutional transformer",
-                memory_format="channels_last_single_thread")
+                memory_format="channels_last")
 def dbconformer(n_chans: int, n_outputs: int, n_times: int, sfreq: float,
                 chs_info: Any = None, **kwargs: Any) -> Any:
     from eegdec.models.dbconformer import DBConformer
