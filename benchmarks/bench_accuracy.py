@@ -39,7 +39,8 @@ def run_dir(out: Path, label: str, epochs: int) -> Path:
 
 def run(models: list[str], epochs: int, out: Path, labels: list[str]) -> None:
     """Run (or resume) every dataset in ``labels`` for ``models``."""
-    from eegdec.evaluation.runner import RunConfig, run_protocol
+    from eegdec.evaluation.config import RunConfig
+    from eegdec.evaluation.runner import run_protocol
 
     for label in labels:
         cfg = RunConfig(**DATASETS[label], models=models, protocol="within-cv", n_folds=5,

@@ -39,8 +39,8 @@ def main() -> None:
     from moabb.datasets import PhysionetMI
     from moabb.paradigms import LeftRightImagery
 
-    from eegdec.data.load import load_epochs
     from eegdec.data.moabb_loader import mne_data_env
+    from eegdec.preprocessing.load import load_epochs
 
     mne.set_log_level("ERROR")
     data_dir = Path(args.data_dir).resolve()

@@ -35,11 +35,11 @@ def main() -> None:
 
     import torch
 
-    from eegdec.data.load import load_epochs
     from eegdec.interpret.channels import normalize_ch_name
-    from eegdec.interpret.relevance import channel_relevance, top_channels
     from eegdec.interpret.topomap import plot_class_topomaps
     from eegdec.models import create_model
+    from eegdec.models.relevance import channel_relevance, top_channels
+    from eegdec.preprocessing.load import load_epochs
 
     torch.set_num_threads(2)
     data = load_epochs("PhysionetMI", [args.subject], paradigm="LeftRightImagery",

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from eegdec.evaluation.runner import RunConfig, run_protocol
+from eegdec.evaluation.config import RunConfig
+from eegdec.evaluation.runner import run_protocol
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 

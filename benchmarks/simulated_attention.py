@@ -55,8 +55,8 @@ def add_branch_dropout(model, p: float, seed: int) -> None:
 def train(args, X: np.ndarray, y: np.ndarray, names: list[str], sfreq: float, seed: int) -> None:
     import torch
 
-    from eegdec.interpret.relevance import channel_relevance
     from eegdec.models import create_model
+    from eegdec.models.relevance import channel_relevance
 
     model = create_model("dbconformer", len(names), 2, X.shape[2], sfreq, seed=seed,
                          branches=args.branches)
@@ -107,8 +107,8 @@ def main() -> None:
 
     import torch
 
-    from eegdec.data.load import load_epochs
     from eegdec.preprocessing.alignment import EuclideanAlignment
+    from eegdec.preprocessing.load import load_epochs
 
     warnings.filterwarnings("ignore")
     torch.set_num_threads(args.threads)

@@ -11,15 +11,15 @@ from typing import TYPE_CHECKING, Any
 from eegdec._version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
-    from eegdec.classifier import EEGDecClassifier
     from eegdec.data.epochs import EpochsData
+    from eegdec.training.classifier import EEGDecClassifier
 
 __all__ = ["__version__", "EEGDecClassifier", "EpochsData", "load_epochs", "create_model"]
 
 _LAZY = {
-    "EEGDecClassifier": ("eegdec.classifier", "EEGDecClassifier"),
+    "EEGDecClassifier": ("eegdec.training.classifier", "EEGDecClassifier"),
     "EpochsData": ("eegdec.data.epochs", "EpochsData"),
-    "load_epochs": ("eegdec.data.load", "load_epochs"),
+    "load_epochs": ("eegdec.preprocessing.load", "load_epochs"),
     "create_model": ("eegdec.models.registry", "create_model"),
 }
 

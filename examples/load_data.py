@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from eegdec.data.load import load_epochs
 from eegdec.data.registry import get_dataset_spec
 from eegdec.errors import EEGDecError
 from eegdec.preprocessing import Pipeline
 from eegdec.preprocessing.alignment import EuclideanAlignment, IncrementalEuclideanAlignment
+from eegdec.preprocessing.load import load_epochs
 
 # 1. Built-in simulated motor imagery (MOABB MotorImagery defaults: 8-32 Hz IIR, 4 s window).
 ep = load_epochs("SimMI-2class", subjects=[1, 2])

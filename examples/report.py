@@ -17,7 +17,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from eegdec.cli import main as eegdec
-from eegdec.evaluation.runner import RunConfig, run_protocol
+from eegdec.evaluation.config import RunConfig
+from eegdec.evaluation.runner import run_protocol
 from eegdec.interpret.report import write_report
 
 OUT = Path("eegdec_results/examples/report")

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from eegdec.evaluation.runner import RunConfig, run_protocol
+from eegdec.evaluation.config import RunConfig
+from eegdec.evaluation.protocols import protocol_names
+from eegdec.evaluation.runner import run_protocol
 
 OUT = Path("eegdec_results/examples")
 
-for protocol in ("within-co", "within-cv", "cross-session", "loso", "online"):
+for protocol in protocol_names():
     cfg = RunConfig(
         dataset="SimMI-2class", paradigm="LR", models=["ts-lr", "eegnet"],
         protocol=protocol, cv="contiguous", subjects=[1, 2, 3], epochs=5, seeds=[1],

@@ -14,9 +14,9 @@ import argparse
 import numpy as np
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
-from eegdec.data.load import load_epochs
 from eegdec.data.seizure.splits import seizure_cv
 from eegdec.evaluation.seizure_metrics import seizure_scores
+from eegdec.preprocessing.load import load_epochs
 
 
 def features(X: np.ndarray) -> np.ndarray:

@@ -41,3 +41,14 @@ def shared_data() -> Path:
     if not SHARED_DATA.exists():
         pytest.skip(f"real EEG not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny models run fastest on one torch thread (two thrash on a shared 2-core machine)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 from test_training_core import TINY, band_power_data
 
 from eegdec import EEGDecClassifier
 from eegdec.preprocessing.alignment import EuclideanAlignment, IncrementalEuclideanAlignment
 from eegdec.training import predict_proba
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def shifted_domain(seed: int, n: int = 64):

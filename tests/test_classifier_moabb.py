@@ -6,7 +6,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-import torch
 from conftest import SHARED_DATA, requires_shared
 from test_training_core import TINY
 
@@ -48,12 +47,7 @@ class SimMoabb(BaseDataset):
         return []
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny(cls=EEGDecClassifier, **kw):

@@ -49,12 +49,7 @@ if TINY_LINEAR not in _REGISTRY:  # for sklearn's checks, whose data are tabular
     )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def tiny(**kw) -> EEGDecClassifier:

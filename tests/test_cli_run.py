@@ -194,3 +194,25 @@ def test_moabb_schema_pipelines_dir(tmp_path):
     rows = _rows(out)
     assert set(rows["model"]) == {"TS-LR-yaml"} and rows["accuracy"].mean() > 0.7
 
+
+
+@pytest.mark.parametrize("out", ["/proc/eegdec-run", "/etc/passwd/run"])
+def test_unusable_out_is_one_line(out, capsys):
+    assert main(["run", *SIM, "--subjects", "1", "--model", "csp-lda", "--out", out]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Cannot write the run directory") and "--out" in err
+    assert "\n" not in err and "Traceback" not in err
+
+
+def test_failure_before_the_first_fold_leaves_no_run_directory(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("EEGDEC_CACHE", str(tmp_path / "cache"))  # a cold cache: files are read
+    out = tmp_path / "run"
+    argv = ["run", "--dataset", "PhysionetMI", "--data-dir", str(tmp_path / "empty"),
+            "--subjects", "1", "--model", "csp-lda", "--out", str(out)]
+    assert main(argv) == 2
+    assert "error:" in capsys.readouterr().err and not out.exists()
+    existing = tmp_path / "existing"
+    existing.mkdir()
+    (existing / "notes.txt").write_text("keep me")
+    assert main([*argv[:-1], str(existing)]) == 2
+    assert (existing / "notes.txt").read_text() == "keep me"  # a folder that existed stays

@@ -11,10 +11,10 @@ import pytest
 from conftest import CORRUPT_EDF, PHYSIONET_DIR, requires_shared
 
 from eegdec.data.epochs import EpochsData
-from eegdec.data.load import combine, load_epochs
 from eegdec.data.registry import get_dataset_spec
 from eegdec.errors import BadInputError, CorruptFileError, EEGDecError, UnknownNameError
 from eegdec.preprocessing import Pipeline
+from eegdec.preprocessing.load import combine, load_epochs
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +83,7 @@ def test_window_outside_trial(tiny_sim, window):
 def _raw_with(nan: str | None = None, flat: str | None = None):
     import mne
 
-    from eegdec.preprocessing.channels import make_montage
+    from eegdec.data.channels import make_montage
 
     names = ["C3", "Cz", "C4", "FC3", "CP3", "FC4", "CP4"]
     data = np.random.default_rng(0).standard_normal((len(names), 2000)) * 1e-5

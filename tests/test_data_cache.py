@@ -8,8 +8,8 @@ import time
 import numpy as np
 import pytest
 
-from eegdec.data.load import iter_subject_epochs, load_epochs
 from eegdec.data.registry import get_dataset_spec
+from eegdec.preprocessing.load import iter_subject_epochs, load_epochs
 
 
 @pytest.fixture(scope="module")

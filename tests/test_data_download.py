@@ -9,8 +9,8 @@ import pytest
 from eegdec.cli import main
 from eegdec.commands.download import parse_subjects
 from eegdec.data.download import download
-from eegdec.data.load import load_epochs
 from eegdec.errors import BadInputError, DataNotFoundError
+from eegdec.preprocessing.load import load_epochs
 
 
 def test_parse_subjects_ranges():

@@ -7,8 +7,8 @@ import dataclasses
 import numpy as np
 import pytest
 
-from eegdec.data.load import load_epochs
 from eegdec.data.registry import DatasetSpec
+from eegdec.preprocessing.load import load_epochs
 
 pytest.importorskip("moabb")
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import PHYSIONET_DIR, SHARED_DATA, requires_shared
 
-from eegdec.data.load import load_epochs
 from eegdec.errors import DataNotFoundError
+from eegdec.preprocessing.load import load_epochs
 
 pytestmark = requires_shared
 

@@ -10,8 +10,17 @@ from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 
 from eegdec.data.epochs import EpochsData
 from eegdec.errors import BadInputError
-from eegdec.evaluation import protocols as P
-from eegdec.evaluation.splits import within_splits
+from eegdec.evaluation.config import RunConfig
+from eegdec.evaluation.protocols import get_protocol
+from eegdec.evaluation.protocols.base import run_split
+from eegdec.evaluation.protocols.loso import run_loso
+from eegdec.evaluation.protocols.online import run_online
+from eegdec.preprocessing.alignment import align_new_domain, check_alignment
+
+
+def within_splits(protocol: str, meta, y, n_folds: int = 5):
+    data = EpochsData(np.zeros((len(y), 1, 1)), np.asarray(y), ["a", "b"], meta, ["E"], 1.0)
+    return get_protocol(protocol).splits(data, RunConfig(n_folds=n_folds))
 
 C, T, SFREQ = 6, 96, 96.0
 
@@ -82,7 +91,7 @@ def test_within_protocols_fit_on_train_only_and_decode(subjects, protocol):
     accs = []
     for split in splits:
         calls = Calls()
-        res = P.run_within(_build(calls), 1, data, split, "euclidean")
+        res = run_split(_build(calls), 1, data, split, "euclidean")
         (_, X_fit), = [c for c in calls if c[0] == "fit"]
         assert len(X_fit) == res.n_train == len(split.train)
         np.testing.assert_array_equal(res.y_true, data.y[split.test])
@@ -97,8 +106,8 @@ def test_within_causal_alignment_ignores_test_trials_transductive_does_not(subje
     changed = data.subset(np.arange(data.n_trials))
     changed.X[split.test[-1]] *= 50  # a wild last test trial
     for mode, same in (("euclidean", True), ("euclidean-transductive", False)):
-        a = P.run_within(_build(), 1, data, split, mode)
-        b = P.run_within(_build(), 1, changed, split, mode)
+        a = run_split(_build(), 1, data, split, mode)
+        b = run_split(_build(), 1, changed, split, mode)
         assert np.allclose(a.X_test[:-1], b.X_test[:-1]) is same
         if same:
             np.testing.assert_allclose(a.proba[:-1], b.proba[:-1])
@@ -108,12 +117,12 @@ def test_incremental_alignment_of_trial_i_ignores_later_trials(subjects):
     X = subjects[1].X[:20]
     Y = X.copy()
     Y[12:] = np.random.default_rng(0).standard_normal(Y[12:].shape) * 9
-    a, b = P.align_new_domain(X, "euclidean"), P.align_new_domain(Y, "euclidean")
+    a, b = align_new_domain(X, "euclidean"), align_new_domain(Y, "euclidean")
     np.testing.assert_allclose(a[:12], b[:12], rtol=1e-5, atol=1e-6)
     assert not np.allclose(a[12:], b[12:])
     # trial 0 is whitened by its own covariance; the transductive mode mixes in the future
-    t1 = P.align_new_domain(X, "euclidean-transductive")
-    t2 = P.align_new_domain(Y, "euclidean-transductive")
+    t1 = align_new_domain(X, "euclidean-transductive")
+    t2 = align_new_domain(Y, "euclidean-transductive")
     assert not np.allclose(t1[:12], t2[:12])
 
 
@@ -121,7 +130,7 @@ def test_loso_trains_on_other_subjects_and_streams_target(subjects):
     source = EpochsData.concat(subjects[1:])
     target = subjects[0]
     calls = Calls()
-    results = P.run_loso(_build(calls), 1, source, target, "euclidean")
+    results = run_loso(_build(calls), 1, source, target, "euclidean")
     assert [r.session for r in results] == ["0", "1"]
     fits = [c[1] for c in calls if c[0] == "fit"]
     assert len(fits) == 1 and len(fits[0]) == source.n_trials  # trained once, on sources
@@ -129,14 +138,14 @@ def test_loso_trains_on_other_subjects_and_streams_target(subjects):
         assert r.n_train == source.n_trials and len(r.y_true) == 40
         np.testing.assert_array_equal(r.trial_index, np.arange(40))  # recording order
     assert np.mean([np.mean(r.y_pred == r.y_true) for r in results]) > 0.75
-    only = P.run_loso(_build(), 1, source, target, "euclidean", sessions=["1"])
+    only = run_loso(_build(), 1, source, target, "euclidean", sessions=["1"])
     assert [r.session for r in only] == ["1"]
 
 
 def test_loso_alignment_helps_across_subjects(subjects):
     source, target = EpochsData.concat(subjects[1:]), subjects[0]
     acc = {m: np.mean([np.mean(r.y_pred == r.y_true)
-                       for r in P.run_loso(_build(), 1, source, target, m)])
+                       for r in run_loso(_build(), 1, source, target, m)])
            for m in ("none", "euclidean")}
     assert acc["euclidean"] > acc["none"]
 
@@ -146,7 +155,7 @@ def test_online_pretrains_once_and_scores_fixed_test_set(subjects, kind):
     source = EpochsData.concat(subjects[1:])
     target = subjects[0]
     calls = Calls()
-    results = P.run_online(_build(calls), 1, source, target, "euclidean", [0, 8, 16],
+    results = run_online(_build(calls), 1, source, target, "euclidean", [0, 8, 16],
                            kind=kind, fine_tune_epochs=2)
     assert [r.n_calib for r in results] == [0, 8, 16]
     for r in results:
@@ -170,8 +179,8 @@ def test_online_is_causal_over_the_test_stream(subjects):
     target = subjects[0]
     changed = target.subset(np.arange(target.n_trials))
     changed.X[-1] *= 30  # the last trial of the evaluation session
-    a = P.run_online(_build(), 1, source, target, "euclidean", [0, 8], kind="sklearn")
-    b = P.run_online(_build(), 1, source, changed, "euclidean", [0, 8], kind="sklearn")
+    a = run_online(_build(), 1, source, target, "euclidean", [0, 8], kind="sklearn")
+    b = run_online(_build(), 1, source, changed, "euclidean", [0, 8], kind="sklearn")
     for ra, rb in zip(a, b):
         np.testing.assert_allclose(ra.proba[:-1], rb.proba[:-1])
         np.testing.assert_allclose(ra.X_test[:-1], rb.X_test[:-1])
@@ -179,7 +188,7 @@ def test_online_is_causal_over_the_test_stream(subjects):
 
 def test_online_needs_test_trials(subjects):
     with pytest.raises(BadInputError, match="--calib-sizes"):
-        P.run_online(_build(), 1, subjects[1], subjects[0].subset(np.arange(50, 60)),
+        run_online(_build(), 1, subjects[1], subjects[0].subset(np.arange(50, 60)),
                      "none", [0, 10], kind="sklearn")
     with pytest.raises(BadInputError, match="euclidean"):
-        P.check_alignment("riemann")
+        check_alignment("riemann")

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from eegdec.errors import BadInputError, UnknownNameError
+from eegdec.evaluation.protocols import check_protocol
 from eegdec.evaluation.splits import (
     calib_sizes_for,
-    check_protocol,
     cross_session,
     within_co,
     within_cv,

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import torch
 
-from eegdec.interpret.relevance import channel_relevance, top_channels
 from eegdec.models import create_model
+from eegdec.models.relevance import channel_relevance, top_channels
 
 MOTOR = {"C3", "C4"}
 DECIMATE = 4
@@ -20,7 +20,7 @@ DECIMATE = 4
 
 @pytest.fixture(scope="module")
 def sim():
-    from eegdec.data.load import load_epochs
+    from eegdec.preprocessing.load import load_epochs
 
     data = load_epochs("SimMI-2class", subjects=[1])
     X = data.X[:, :, ::DECIMATE]

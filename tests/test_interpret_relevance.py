@@ -8,13 +8,13 @@ import torch
 
 from eegdec.errors import BadInputError, UnknownNameError
 from eegdec.interpret.channels import normalize_ch_name, resolve_ch_names
-from eegdec.interpret.relevance import (
+from eegdec.models import create_model
+from eegdec.models.relevance import (
     aggregate_relevance,
     channel_relevance,
     explain_forward,
     top_channels,
 )
-from eegdec.models import create_model
 
 
 class OneChannelModel(torch.nn.Module):

@@ -104,7 +104,7 @@ def test_spec_initialisation() -> None:
 
 @requires_shared
 def test_overfits_32_real_trials(shared_data: Path) -> None:
-    from eegdec.data.load import load_epochs
+    from eegdec.preprocessing.load import load_epochs
 
     data = load_epochs("PhysionetMI", [1], events=["left_hand", "right_hand"],
                        data_dir=shared_data)

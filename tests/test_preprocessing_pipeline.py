@@ -7,10 +7,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from eegdec.data.load import load_epochs
 from eegdec.data.registry import get_dataset_spec
 from eegdec.errors import BadInputError, UnknownNameError
 from eegdec.preprocessing import BandPass, Pipeline, Resample, Window
+from eegdec.preprocessing.load import load_epochs
 
 YAML = """
 steps:

@@ -11,13 +11,16 @@ from eegdec.data.seizure import bonn
 from eegdec.data.seizure.splits import seizure_cv
 from eegdec.data.seizure.windows import WindowConfig
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError
+from eegdec.preprocessing.pipeline import Pipeline
+
+PIPE = Pipeline.for_dataset(get_dataset_spec("Bonn"))
 
 
 @pytest.fixture(scope="module")
 def zonf_vs_s():
-    # what eegdec.data.load passes without --events: every set of the registry entry
+    # what eegdec.preprocessing.load passes without --events: every set of the registry entry
     return bonn.load_subject(get_dataset_spec("bonn"), 1, paradigm="seizure",
-                             events=list("ZONFS"), pipeline=None, data_dir=BONN_DIR.parent,
+                             events=list("ZONFS"), pipeline=PIPE, data_dir=BONN_DIR.parent,
                              skip_bad_files=False)
 
 
@@ -41,8 +44,8 @@ def test_bonn_default_task_shapes_labels_counts(zonf_vs_s):
 @requires_bonn
 def test_bonn_tasks_and_windows():
     ep = bonn.load_bonn(BONN_DIR, "z_vs_s", window=WindowConfig(length=2.0, overlap=0.5),
-                        pipeline=[{"bandpass": {"l_freq": 1.0, "h_freq": 40.0}},
-                                  {"resample": {"sfreq": 100.0}}])
+                        pipeline=Pipeline.coerce([{"bandpass": {"l_freq": 1.0, "h_freq": 40.0}},
+                                                  {"resample": {"sfreq": 100.0}}]))
     # 2360 samples at 100 Hz: onsets every 1 s, 22 whole 2 s windows per segment
     assert ep.X.shape == (200 * 22, 1, 200)
     assert set(ep.metadata["set"]) == {"Z", "S"} and ep.info["task"] == "Z-vs-S"
@@ -81,18 +84,20 @@ def test_bonn_case_insensitive_layout_and_errors(tmp_path):
                                 ("F", ".Txt", "f"), ("S", ".txt", "S")):
         _write_set(root / folder, letter.lower() if letter == "F" else letter, 2, ext,
                    300 if letter == "S" else 50)
-    ep = bonn.load_bonn(tmp_path, "ZONF-vs-S")
+    ep = bonn.load_bonn(tmp_path, "ZONF-vs-S", pipeline=PIPE)
     assert ep.n_trials == 10 * 5 and sorted(ep.metadata["set"].unique()) == list("FNOSZ")
     assert np.bincount(ep.y).tolist() == [40, 10]
-    ep2 = bonn.load_bonn(root, "F-vs-S")  # data_dir may also be the bonn folder itself
+    # data_dir may also be the bonn folder itself
+    ep2 = bonn.load_bonn(root, "F-vs-S", pipeline=PIPE)
     assert ep2.n_trials == 20
     (root / "S" / "S002.txt").write_text("12\nnot-a-number\n")
     with pytest.raises(CorruptFileError, match="S002"):
-        bonn.load_bonn(tmp_path, "F-vs-S")
-    assert bonn.load_bonn(tmp_path, "F-vs-S", skip_bad_files=True).n_trials == 15
+        bonn.load_bonn(tmp_path, "F-vs-S", pipeline=PIPE)
+    assert bonn.load_bonn(tmp_path, "F-vs-S", skip_bad_files=True, pipeline=PIPE).n_trials == 15
     with pytest.raises(DataNotFoundError, match="ukbonn"):
-        bonn.load_bonn(tmp_path / "nowhere")
+        bonn.load_bonn(tmp_path / "nowhere", pipeline=PIPE)
     with pytest.raises(BadInputError, match="--paradigm seizure"):
-        bonn.load_subject(get_dataset_spec("Bonn"), 1, paradigm="MI", data_dir=tmp_path)
+        bonn.load_subject(get_dataset_spec("Bonn"), 1, paradigm="MI", data_dir=tmp_path,
+                          pipeline=PIPE)
     with pytest.raises(BadInputError, match="subject"):
-        bonn.load_subject(get_dataset_spec("Bonn"), 2, data_dir=tmp_path)
+        bonn.load_subject(get_dataset_spec("Bonn"), 2, data_dir=tmp_path, pipeline=PIPE)

@@ -10,6 +10,10 @@ import pytest
 from eegdec.data.registry import get_dataset_spec
 from eegdec.data.seizure import chbmit, helsinki
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError
+from eegdec.preprocessing.pipeline import Pipeline
+
+PIPE = Pipeline.for_dataset(get_dataset_spec("CHB-MIT"))
+HPIPE = Pipeline.for_dataset(get_dataset_spec("HelsinkiNeonatal"))
 
 SFREQ = 256
 
@@ -84,7 +88,7 @@ def test_chbmit_summary_formats(tmp_path):
 
 
 def test_chbmit_loads_windows_with_labels(chb_root):
-    ep = chbmit.load_chbmit(1, data_dir=chb_root, events=["non_seizure", "seizure"])
+    ep = chbmit.load_chbmit(1, data_dir=chb_root, pipeline=PIPE, events=["non_seizure", "seizure"])
     assert ep.info["skipped"] == ["chb01_04.edf"]  # lacks most channels: skipped, not fatal
     assert ep.ch_names == chbmit.CHANNELS and ep.sfreq == 100.0
     assert ep.X.shape == (30, 18, 400)
@@ -97,26 +101,27 @@ def test_chbmit_loads_windows_with_labels(chb_root):
     power = ep.X.std(axis=(1, 2))
     assert power[ep.y == 1].min() > 5 * power[ep.y == 0].max()  # labels line up with the signal
     spec = replace(get_dataset_spec("CHB-MIT"), options={"records": "seizure"})
-    only = chbmit.load_subject(spec, 1, data_dir=chb_root)
+    only = chbmit.load_subject(spec, 1, data_dir=chb_root, pipeline=PIPE)
     assert set(only.metadata["run"]) == {"chb01_03"}
 
 
 def test_chbmit_missing_and_corrupt(chb_root, tmp_path):
     spec = get_dataset_spec("CHB-MIT")
     with pytest.raises(DataNotFoundError, match="physionet.org"):
-        chbmit.load_subject(spec, 2, data_dir=chb_root / "empty")
+        chbmit.load_subject(spec, 2, data_dir=chb_root / "empty", pipeline=PIPE)
     (chb_root / "chb-mit-scalp-eeg-database-1.0.0" / "chb01" / "chb01_01.edf").write_bytes(
         b"0       garbage header")
     with pytest.raises(CorruptFileError, match="chb01_01.edf"):
-        chbmit.load_subject(spec, 1, data_dir=chb_root)
-    ep = chbmit.load_subject(spec, 1, data_dir=chb_root, skip_bad_files=True)
+        chbmit.load_subject(spec, 1, data_dir=chb_root, pipeline=PIPE)
+    ep = chbmit.load_subject(spec, 1, data_dir=chb_root, skip_bad_files=True, pipeline=PIPE)
     assert ep.info["skipped"] == ["chb01_01.edf", "chb01_04.edf"] and ep.n_trials == 15
     with pytest.raises(BadInputError, match="no subject"):
-        chbmit.load_subject(spec, 99, data_dir=chb_root)
+        chbmit.load_subject(spec, 99, data_dir=chb_root, pipeline=PIPE)
     with pytest.raises(BadInputError, match="--events"):
-        chbmit.load_subject(spec, 1, events=["seizure", "left_hand"], data_dir=chb_root)
+        chbmit.load_subject(spec, 1, events=["seizure", "left_hand"], data_dir=chb_root,
+                            pipeline=PIPE)
     with pytest.raises(BadInputError, match="--paradigm seizure"):
-        chbmit.load_subject(spec, 1, paradigm="LR", data_dir=chb_root)
+        chbmit.load_subject(spec, 1, paradigm="LR", data_dir=chb_root, pipeline=PIPE)
 
 
 HELSINKI_LABELS = [f"EEG {c}-REF" for c in helsinki.CHANNELS] + ["ECG EKG-REF", "Resp Effort-REF"]
@@ -152,14 +157,14 @@ def test_helsinki_consensus_and_expert_labels(helsinki_root):
 
 
 def test_helsinki_loads_windows(helsinki_root):
-    ep = helsinki.load_helsinki(1, data_dir=helsinki_root)
+    ep = helsinki.load_helsinki(1, data_dir=helsinki_root, pipeline=HPIPE)
     assert ep.ch_names == helsinki.CHANNELS and ep.X.shape == (10, 19, 400)
     assert ep.montage == get_dataset_spec("Helsinki").montage and ep.info["annotator"] == "all"
     # consensus seizure 12-20 s: windows at 12 and 16 s
     assert ep.metadata["onset"][ep.y == 1].tolist() == [12.0, 16.0]
-    assert helsinki.load_helsinki(2, data_dir=helsinki_root).y.sum() == 0
+    assert helsinki.load_helsinki(2, data_dir=helsinki_root, pipeline=HPIPE).y.sum() == 0
     with pytest.raises(DataNotFoundError, match="zenodo"):
-        helsinki.load_helsinki(1, data_dir=helsinki_root / "nothing")
+        helsinki.load_helsinki(1, data_dir=helsinki_root / "nothing", pipeline=HPIPE)
     (helsinki_root / "helsinki-neonatal-eeg" / "eeg2.edf").unlink()
     with pytest.raises(DataNotFoundError, match="eeg2.edf"):
-        helsinki.load_helsinki(2, data_dir=helsinki_root)
+        helsinki.load_helsinki(2, data_dir=helsinki_root, pipeline=HPIPE)

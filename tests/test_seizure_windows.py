@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eegdec.data.seizure.preprocess import is_channelwise, process_raw, seizure_pipeline
+from eegdec.data.registry import get_dataset_spec
+from eegdec.data.seizure.preprocess import is_channelwise, process_raw
 from eegdec.data.seizure.splits import leave_patients_out, recording_groups, seizure_cv
 from eegdec.data.seizure.windows import (
     Recording,
@@ -16,6 +17,7 @@ from eegdec.data.seizure.windows import (
     windows_to_epochs,
 )
 from eegdec.errors import BadInputError
+from eegdec.preprocessing.pipeline import Pipeline
 
 
 def _recording(seconds: float = 30.0, sfreq: float = 10.0, **kw) -> Recording:
@@ -72,7 +74,7 @@ def test_default_pipeline_removes_line_noise_and_resamples():
     sfreq = 200.0
     t = np.arange(int(20 * sfreq)) / sfreq
     x = np.sin(2 * np.pi * 10 * t) + np.sin(2 * np.pi * 50 * t) + 5.0  # alpha + mains + DC
-    pipe = seizure_pipeline()
+    pipe = Pipeline.for_dataset(get_dataset_spec("Bonn"))
     assert is_channelwise(pipe)
     raw = mne.io.RawArray(x[None] * 1e-6, mne.create_info(["A"], sfreq, "eeg"), verbose="error")
     y, new_sfreq, names = process_raw(raw, pipe)
@@ -82,9 +84,10 @@ def test_default_pipeline_removes_line_noise_and_resamples():
     freqs = np.fft.rfftfreq(y.size, 1 / 100.0)
     assert spec[np.argmin(abs(freqs - 50))] < 0.05 * spec[np.argmin(abs(freqs - 10))]
     assert abs(y.mean()) < 0.05  # DC removed by the 0.5 Hz high-pass
-    assert seizure_pipeline(pipeline=[{"bandpass": {"l_freq": 1, "h_freq": 30}}]).steps[0].h_freq \
+    bonn = get_dataset_spec("Bonn")
+    assert Pipeline.for_dataset(bonn, [{"bandpass": {"l_freq": 1, "h_freq": 30}}]).steps[0].h_freq \
         == 30
-    assert not is_channelwise(seizure_pipeline(pipeline=[{"rereference": {"ref": "average"}}]))
+    assert not is_channelwise(Pipeline.for_dataset(bonn, [{"rereference": {"ref": "average"}}]))
 
 
 def test_cv_keeps_recordings_whole_and_blocks():
@@ -125,13 +128,14 @@ def test_runner_within_cv_groups_windows_by_recording():
 
 def test_seizure_runs_weight_classes_by_default_and_refuse_unknown_weights():
     from eegdec.errors import BadInputError
-    from eegdec.evaluation.runner import RunConfig, _builder, model_specs
+    from eegdec.evaluation.config import RunConfig
+    from eegdec.evaluation.decoders import builder, model_specs
 
     cfg = RunConfig(dataset="Bonn", paradigm="seizure", models=["eegnet"]).resolved()
     assert cfg.class_weight == "balanced"
     assert RunConfig(models=["eegnet"]).resolved().class_weight == "none"
     spec = model_specs(cfg)[0]
-    est = _builder(spec, cfg, sfreq=100.0, n_classes=2)(1)
+    est = builder(spec, cfg, sfreq=100.0, n_classes=2)(1)
     assert est.get_params()["class_weight"] == "balanced"
     with pytest.raises(BadInputError, match="--class-weight"):
         RunConfig(class_weight="inverse").resolved()

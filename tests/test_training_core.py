@@ -42,13 +42,7 @@ if TINY not in _REGISTRY:
     )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models run fastest on one thread (two threads thrash on a shared 2-core box)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def band_power_data(n: int = 96, n_chans: int = 4, n_times: int = 128, seed: int = 0):
@@ -162,7 +156,7 @@ def test_recipes_follow_the_paper_and_braindecode():
 def test_make_estimator_for_torch_and_classical_models():
     from sklearn.base import clone
 
-    from eegdec.classifier import EEGDecClassifier
+    from eegdec.training.classifier import EEGDecClassifier
 
     est = make_estimator("dbconformer", sfreq=160, protocol="within-co", seed=3)
     assert isinstance(est, EEGDecClassifier)

@@ -17,16 +17,20 @@ from __future__ import annotations
 import argparse
 import sys
 
+from eegdec.commands import Choices
+
 # The built-in default (no --dataset) must finish in a few minutes on a 2-core CPU; batch 16
 # gives DBConformer enough steps to beat chance on 64 training trials in 15 epochs.
 QUICK_DEFAULTS = {"subjects": [1, 2], "epochs": 15, "batch_size": 16}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from eegdec.data.paradigms import PARADIGMS
+
     a = parser.add_argument
     a("--paradigm", default="MI", metavar="P",
-      help="MI (every MI class), LR / LeftRightImagery (two hands) or seizure "
-           "(default: MI). Example: --paradigm LR")
+      help=f"one of {', '.join(PARADIGMS)}; LR is short for LeftRightImagery (default: MI, "
+           "every motor-imagery class). Example: --paradigm LR")
     a("--dataset", default=None,
       help="registered dataset (see `eegdec datasets`); default: the built-in simulated "
            "SimMI-2class with subjects 1 2, 15 epochs, batch 16. Example: --dataset BNCI2014001")
@@ -39,11 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       help="also evaluate the MOABB-schema YAML pipelines in DIR that list the paradigm. "
            "Example: --pipelines pipelines/")
     a("--protocol", default="within-cv",
-      choices=["within-co", "within-cv", "cross-session", "loso", "online"],
-      help="evaluation protocol (default: within-cv). Example: --protocol loso")
-    a("--cv", default="stratified", choices=["stratified", "contiguous"],
-      help="within-cv folds: stratified shuffled (default) or the paper's contiguous "
-           "blocks. Example: --cv contiguous")
+      choices=Choices("eegdec.evaluation.protocols:protocol_names"), metavar="NAME",
+      help="evaluation protocol: %(choices)s (default: within-cv). Example: --protocol loso")
+    a("--cv", default="stratified", choices=Choices("eegdec.evaluation.splits:CV_MODES"),
+      metavar="MODE", help="within-cv folds (%(choices)s): stratified shuffled (default) or "
+      "the paper's contiguous blocks. Example: --cv contiguous")
     a("--n-folds", type=int, default=5, help="folds of within-cv (default: 5). "
       "Example: --n-folds 4")
     a("--subjects", nargs="+", type=int, default=None, metavar="S",
@@ -59,11 +63,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       help="seeds of torch models (default: 1; online: 1 2 3). Classical pipelines are "
            "deterministic and run the first only. Example: --seeds 1 2 3 4 5")
     a("--alignment", default="euclidean",
-      choices=["none", "euclidean", "euclidean-transductive"],
-      help="Euclidean alignment: causal (default), none, or transductive (test reference "
-           "from all test trials, as the DBConformer code). Example: --alignment none")
-    a("--class-weight", default=None, choices=["none", "balanced"],
-      help="class weights of the torch models' cross-entropy (default: balanced for "
+      choices=Choices("eegdec.preprocessing.alignment:ALIGNMENTS"), metavar="MODE",
+      help="Euclidean alignment (%(choices)s): causal (default), none, or transductive "
+           "(test reference from all test trials, as the DBConformer code). "
+           "Example: --alignment none")
+    a("--class-weight", default=None, metavar="W",
+      choices=Choices("eegdec.evaluation.config:CLASS_WEIGHTS"),
+      help="%(choices)s: class weights of the torch models' cross-entropy (default: balanced for "
            "--paradigm seizure, else none). Example: --class-weight balanced")
     a("--calib-sizes", nargs="+", type=int, default=None, metavar="N",
       help="online: labelled target trials N (default: 0 8 16 32 48; sizes above half "
@@ -84,9 +90,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
            "--backend, --device, --report, --quiet are ignored). Example: --resume runs/x")
     a("--n-jobs", type=int, default=1,
       help="folds run in parallel processes (joblib; default: 1). Example: --n-jobs 4")
-    a("--backend", default="loky", choices=["loky", "dask", "ray"],
-      help="joblib backend for --n-jobs (dask/ray spread folds over a cluster; default: "
-           "loky). Example: --backend dask")
+    a("--backend", default="loky", choices=Choices("eegdec.evaluation.backends:BACKENDS"),
+      metavar="NAME", help="joblib backend for --n-jobs, %(choices)s (dask/ray spread folds "
+      "over a cluster; default: loky). Example: --backend dask")
     a("--save-checkpoints", action="store_true",
       help="save each torch fold's weights in RUN_DIR/checkpoints. Example: --save-checkpoints")
     a("--report", action="store_true",
@@ -95,7 +101,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _config(args: argparse.Namespace):
-    from eegdec.evaluation.runner import RunConfig, load_config
+    from eegdec.evaluation.config import RunConfig
+    from eegdec.evaluation.runner import load_config
 
     runtime = {"device": args.device, "n_jobs": args.n_jobs, "backend": args.backend,
                "quiet": args.quiet, "save_checkpoints": args.save_checkpoints}

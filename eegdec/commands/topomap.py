@@ -15,6 +15,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from eegdec.commands import Choices
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     a = parser.add_argument
@@ -29,30 +31,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--paradigm", default=None, help="MI, LR or seizure (default: the run's, else MI)")
     a("--events", nargs="+", default=None, metavar="CLASS",
       help="classes (default: the run's). Example: --events left_hand right_hand")
-    a("--alignment", default=None, choices=["none", "euclidean", "euclidean-transductive"],
-      help="Euclidean alignment per subject and session (default: the run's, else none)")
+    a("--alignment", default=None, metavar="MODE",
+      choices=Choices("eegdec.preprocessing.alignment:ALIGNMENTS"),
+      help="%(choices)s: Euclidean alignment per subject and session (default: the run's, "
+           "else none)")
     a("--method", default="auto",
-      choices=["auto", "attention", "input_x_gradient", "integrated_gradients"],
-      help="relevance: channel attention when the model has it, else input x gradient")
-
-
-def _run_config(checkpoint: Path) -> dict:
-    import yaml
-
-    path = checkpoint.resolve().parent.parent / "config.yaml"
-    return (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+      choices=Choices("eegdec.models.relevance:METHODS"), metavar="METHOD",
+      help="%(choices)s: channel attention when the model has it, else input x gradient")
 
 
 def command(args: argparse.Namespace) -> int:
-    from eegdec.data.load import load_epochs
     from eegdec.errors import BadInputError
-    from eegdec.evaluation.protocols import align_domains
+    from eegdec.evaluation.results import run_dir_of
     from eegdec.interpret.maps import model_figures, save_figures
     from eegdec.models.checkpoint import load_checkpoint
+    from eegdec.preprocessing.alignment import align_domains, check_alignment
+    from eegdec.preprocessing.load import load_epochs
 
     ckpt = Path(args.checkpoint)
     model, meta = load_checkpoint(ckpt)
-    run = _run_config(ckpt)
+    run = run_dir_of(ckpt).read_config() or {}
     data = load_epochs(args.dataset, args.subjects, paradigm=args.paradigm or run.get(
         "paradigm", "MI"), events=args.events or run.get("events"), data_dir=args.data_dir)
     build = meta["build"]
@@ -68,7 +66,9 @@ def command(args: argparse.Namespace) -> int:
             f"{data.classes}: pass --events {' '.join(meta['classes'])}."
         )
     alignment = args.alignment or run.get("alignment", "none")
-    X = align_domains(data, "euclidean" if alignment.startswith("euclidean") else "none")
+    domains = (data.metadata["subject"].astype(str) + "/"
+               + data.metadata["session"].astype(str)).to_numpy()
+    X = align_domains(data.X, domains, check_alignment(alignment))
     figs, summary = model_figures(model, X, data.y, data.ch_names, data.classes,
                                   data.montage, method=args.method, title=ckpt.stem)
     for path in save_figures(figs, args.out, prefix=f"{ckpt.stem}_"):

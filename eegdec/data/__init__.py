@@ -1,5 +1,6 @@
-"""Data layer: dataset registry, offline-capable loaders, simulated data, epoch cache.
+"""Data layer: dataset registry, paradigms, offline-capable loaders, simulated data, epoch cache.
 
-``load_epochs``/``iter_subject_epochs`` live in :mod:`eegdec.data.load`; the registry in
-:mod:`eegdec.data.registry` (light to import).
+The registry (:mod:`eegdec.data.registry`) and paradigms (:mod:`eegdec.data.paradigms`) are
+light to import. Loaders take the preprocessing pipeline as an argument; loading with
+preprocessing and caching is :func:`eegdec.preprocessing.load.load_epochs`.
 """

@@ -6,9 +6,9 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from eegdec.data.load import _subjects, resolve_events
 from eegdec.data.moabb_loader import is_online, make_dataset, mne_data_env
-from eegdec.data.registry import get_dataset_spec
+from eegdec.data.paradigms import resolve_events
+from eegdec.data.registry import check_subjects, get_dataset_spec
 from eegdec.errors import BadInputError, DataNotFoundError
 from eegdec.paths import data_dir as _data_dir
 
@@ -34,7 +34,7 @@ def download(
             f"{spec.name} is not downloaded by eegdec: get it from {spec.url} and unpack it "
             f"to {root / spec.layout.get('root', '')}."
         )
-    subs = _subjects(spec, subjects)
+    subs = check_subjects(spec, subjects)
     if not is_online(spec.url):
         raise DataNotFoundError(
             f"Cannot reach {spec.url}: `eegdec download` needs internet. On an offline "

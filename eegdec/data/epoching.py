@@ -14,14 +14,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from eegdec.data.epochs import EpochsData
+from eegdec.data.epochs import EpochsData, Preprocessor
 from eegdec.errors import BadInputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import mne
 
     from eegdec.data.registry import DatasetSpec
-    from eegdec.preprocessing.pipeline import Pipeline
 
 UNIT_FACTOR = 1e6  # volts -> microvolts, as MOABB's paradigms return
 
@@ -51,7 +50,7 @@ def epochs_from_raws(
     spec: DatasetSpec,
     subject: int,
     classes: Sequence[str],
-    pipeline: Pipeline,
+    pipeline: Preprocessor,
 ) -> EpochsData:
     """Epoch every run of ``{session: {run: raw}}`` for one subject; trials in recording order."""
     import mne

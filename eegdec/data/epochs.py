@@ -5,13 +5,35 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from eegdec.errors import BadInputError, CorruptFileError
 
+if TYPE_CHECKING:
+    import mne
+
 META_COLUMNS = ("subject", "session", "run", "trial", "onset")
+
+
+class Preprocessor(Protocol):
+    """What a loader needs of a preprocessing pipeline (one is passed to every loader).
+
+    :class:`eegdec.preprocessing.pipeline.Pipeline` is the implementation; loaders depend on
+    this interface only, so the data layer never imports the preprocessing layer.
+    """
+
+    steps: list[Any]
+
+    def apply_raw(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw: ...
+
+    def apply_epochs(self, epochs: EpochsData) -> EpochsData: ...
+
+    def epoch_window(self, trial_window: tuple[float, float]) -> tuple[float, float]: ...
+
+    def config(self) -> dict[str, Any]: ...
 
 
 @dataclass

@@ -29,9 +29,8 @@ from eegdec.errors import CorruptFileError, DataNotFoundError
 if TYPE_CHECKING:  # pragma: no cover
     import mne
 
-    from eegdec.data.epochs import EpochsData
+    from eegdec.data.epochs import EpochsData, Preprocessor
     from eegdec.data.registry import DatasetSpec
-    from eegdec.preprocessing.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +154,7 @@ def _physionet_raws(spec: DatasetSpec, subject: int, events: Sequence[str], root
 
 
 def load_subject(
-    spec: DatasetSpec, subject: int, *, paradigm: str, events: list[str], pipeline: Pipeline,
+    spec: DatasetSpec, subject: int, *, paradigm: str, events: list[str], pipeline: Preprocessor,
     data_dir: Path, skip_bad_files: bool = False,
 ) -> EpochsData:
     """Load one subject through MOABB (offline when the files exist) and epoch it."""

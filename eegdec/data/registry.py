@@ -8,15 +8,15 @@ from __future__ import annotations
 import functools
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from eegdec.data.loaders import LOADERS
 from eegdec.errors import BadInputError, UnknownNameError, suggest
 from eegdec.paths import data_dir as _data_dir
 from eegdec.paths import resource
-
-LOADER_KINDS = ("moabb", "simulated", "bonn", "chbmit", "helsinki")
 
 
 @dataclass(frozen=True)
@@ -90,9 +90,9 @@ def _subjects(value: Any) -> tuple[int, ...]:
 
 def _spec(name: str, entry: dict[str, Any]) -> DatasetSpec:
     loader = entry.get("loader", "moabb")
-    if loader not in LOADER_KINDS:
+    if loader not in tuple(LOADERS):
         raise BadInputError(
-            f"datasets.yaml: {name} has loader {loader!r}; use one of {', '.join(LOADER_KINDS)}."
+            f"datasets.yaml: {name} has loader {loader!r}; use one of {', '.join(tuple(LOADERS))}."
         )
     return DatasetSpec(
         name=name,
@@ -151,3 +151,24 @@ def get_dataset_spec(name: str) -> DatasetSpec:
         f"Unknown dataset {name!r}.{suggest(str(name), names)} "
         "Run `eegdec datasets` for the full list."
     )
+
+
+def check_subjects(spec: DatasetSpec, subjects: Sequence[int] | int | None) -> list[int]:
+    """``subjects`` as a list of ints, each checked against the entry (``None``: all)."""
+    if subjects is None:
+        return list(spec.subjects)
+    if isinstance(subjects, int):
+        subjects = [subjects]
+    subjects = [int(s) for s in subjects]
+    if not subjects:
+        raise BadInputError(
+            f"The subject list is empty: pass subjects from {spec.name}'s "
+            f"{spec.subjects[0]}..{spec.subjects[-1]}, or None for all."
+        )
+    bad = [s for s in subjects if s not in spec.subjects]
+    if bad:
+        raise BadInputError(
+            f"{spec.name} has no subject {bad[0]}: valid subjects are "
+            f"{spec.subjects[0]}..{spec.subjects[-1]}."
+        )
+    return subjects

@@ -29,9 +29,8 @@ import numpy as np
 if TYPE_CHECKING:  # pragma: no cover
     import mne
 
-    from eegdec.data.epochs import EpochsData
+    from eegdec.data.epochs import EpochsData, Preprocessor
     from eegdec.data.registry import DatasetSpec
-    from eegdec.preprocessing.pipeline import Pipeline
 
 # Class -> (sources with ERD, sources with mild ERS).
 CLASS_SOURCES = {
@@ -46,7 +45,7 @@ LINE_FREQ = 50.0
 
 
 def _positions(names: list[str]) -> np.ndarray:
-    from eegdec.preprocessing.channels import make_montage
+    from eegdec.data.channels import make_montage
 
     pos = make_montage("standard_1005").get_positions()["ch_pos"]
     lower = {k.lower(): v for k, v in pos.items()}
@@ -130,7 +129,7 @@ def simulate_raw(spec: DatasetSpec, subject: int, session: str) -> mne.io.RawArr
     """One session of ``subject`` as an MNE Raw (volts) with one annotation per trial."""
     import mne
 
-    from eegdec.preprocessing.channels import make_montage
+    from eegdec.data.channels import make_montage
 
     p = _subject_params(spec, subject)
     s_idx = spec.sessions.index(session)
@@ -191,7 +190,7 @@ def simulate_raw(spec: DatasetSpec, subject: int, session: str) -> mne.io.RawArr
 
 
 def load_subject(
-    spec: DatasetSpec, subject: int, *, paradigm: str, events: list[str], pipeline: Pipeline,
+    spec: DatasetSpec, subject: int, *, paradigm: str, events: list[str], pipeline: Preprocessor,
     data_dir: object = None, skip_bad_files: bool = False,
 ) -> EpochsData:
     """Simulate every session of ``subject`` and epoch it like any MOABB dataset."""

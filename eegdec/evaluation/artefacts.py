@@ -1,8 +1,8 @@
 """What a fitted estimator leaves in the run directory besides predictions.
 
 Training curves come from ``history_`` (one dict per epoch, as
-:class:`~eegdec.classifier.EEGDecClassifier` keeps it); channel relevance from
-:func:`eegdec.interpret.relevance.channel_relevance` (gradient x input for every torch model,
+:class:`~eegdec.training.classifier.EEGDecClassifier` keeps it); channel relevance from
+:func:`eegdec.models.relevance.channel_relevance` (gradient x input for every torch model,
 plus DBConformer's own channel attention); checkpoints hold the weights and the arguments that
 rebuild the network with :func:`eegdec.models.registry.create_model`.
 """
@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eegdec._version import __version__
 from eegdec.data.epochs import EpochsData
 from eegdec.errors import BadInputError
 
@@ -45,7 +44,7 @@ def channel_relevance(module: Any, X: np.ndarray) -> dict[str, np.ndarray]:
     Both are kept for DBConformer because its attention alone can mislead: it may stay near its
     initialisation when the temporal branch carries the decision (docs/interpret.md).
     """
-    from eegdec.interpret.relevance import channel_relevance as relevance
+    from eegdec.models.relevance import channel_relevance as relevance
 
     device = next(module.parameters()).device.type
     out = {"relevance": relevance(module, X, method="input_x_gradient", device=device)[0]}
@@ -57,15 +56,10 @@ def channel_relevance(module: Any, X: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def checkpoint(estimator: Any, module: Any, data: EpochsData) -> dict[str, Any]:
-    """Weights plus what rebuilds the model: ``create_model(model, **build)``."""
-    return {
-        "model": estimator.model,
-        "build": {"n_chans": data.n_chans, "n_outputs": len(data.classes),
-                  "n_times": data.n_times, "sfreq": data.sfreq,
-                  **(estimator.model_kwargs or {})},
-        "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
-        "classes": list(data.classes),
-        "ch_names": list(data.ch_names),
-        "montage": data.montage,
-        "eegdec_version": __version__,
-    }
+    """Weights plus what rebuilds the model (format: :mod:`eegdec.models.checkpoint`)."""
+    from eegdec.models.checkpoint import make_checkpoint
+
+    build = {"n_chans": data.n_chans, "n_outputs": len(data.classes), "n_times": data.n_times,
+             "sfreq": data.sfreq, **(estimator.model_kwargs or {})}
+    return make_checkpoint(estimator.model, build, module, data.classes, data.ch_names,
+                           data.montage)

@@ -24,6 +24,7 @@ import json
 import os
 from collections.abc import Iterable
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,36 @@ def fold_id(model: str, subject: Any, session: Any, fold: Any, seed: int,
     parts = [model, subject, session, fold, seed] + ([f"N{n_calib}"] if n_calib is not None
                                                      else [])
     return "__".join(str(p).replace("/", "-").replace(os.sep, "-") for p in parts)
+
+
+@dataclass(frozen=True)
+class FoldId:
+    """The parts of a fold id (:func:`fold_id` writes it, :meth:`parse` reads it)."""
+
+    model: str
+    subject: str
+    session: str
+    fold: str
+    seed: str
+    n_calib: int | None = None
+
+    @classmethod
+    def parse(cls, fid: str) -> FoldId:
+        parts = str(fid).split("__")
+        if len(parts) not in (5, 6) or (len(parts) == 6 and not parts[5][1:].isdigit()):
+            raise CorruptFileError(
+                f"{fid!r} is not an eegdec fold id (<model>__<subject>__<session>__<fold>__"
+                "<seed>[__N<n>]): delete that file or re-run the fold."
+            )
+        n = int(parts[5][1:]) if len(parts) == 6 else None
+        return cls(*parts[:5], n_calib=n)
+
+    @property
+    def label(self) -> str:
+        """Readable form: ``eegnet, subject 3, session 0, fold 1, seed 1[, N=8]``."""
+        text = (f"{self.model}, subject {self.subject}, session {self.session}, "
+                f"fold {self.fold}, seed {self.seed}")
+        return text + (f", N={self.n_calib}" if self.n_calib is not None else "")
 
 
 def config_hash(config: dict[str, Any]) -> str:
@@ -175,6 +206,31 @@ class RunStore:
         _atomic_write(path, buf.getvalue())
         return path
 
+    # -- readers -----------------------------------------------------------------------------
+    def artefacts(self, kind: str) -> list[tuple[FoldId, Path]]:
+        """``(fold id, path)`` of every ``<kind>/<fold_id>.*`` file, sorted by path."""
+        ext = {"predictions": "npz", "attention": "npz", "curves": "csv",
+               "checkpoints": "pt"}[kind]
+        folder = self.root / kind
+        paths = sorted(folder.glob(f"*.{ext}")) if folder.is_dir() else []
+        return [(FoldId.parse(p.stem), p) for p in paths]
+
+    def has(self, kind: str, fid: str | FoldId) -> bool:
+        """Whether ``<kind>/<fold_id>.npz`` exists."""
+        return (self.root / kind / f"{_fid(fid)}.npz").is_file()
+
+    def read_npz(self, kind: str, fid: str | FoldId) -> dict[str, np.ndarray]:
+        """Arrays of ``<kind>/<fold_id>.npz`` (predictions, attention)."""
+        return read_npz(self.root / kind / f"{_fid(fid)}.npz")
+
+    def read_curve(self, fid: str | FoldId) -> pd.DataFrame:
+        path = self.root / "curves" / f"{_fid(fid)}.csv"
+        try:
+            return pd.read_csv(path)
+        except (OSError, ValueError) as exc:
+            raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") \
+                from exc
+
     def log(self, line: str) -> None:
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
         with open(self.root / "logs" / "run.log", "a") as fh:
@@ -187,6 +243,26 @@ class RunStore:
         _atomic_write(self.root / "summary.csv", table.to_csv(index=False).encode())
         _atomic_write(self.root / "summary.md", summary_markdown(table).encode())
         return table
+
+
+def _fid(fid: str | FoldId) -> str:
+    if isinstance(fid, str):
+        return fid
+    return fold_id(fid.model, fid.subject, fid.session, fid.fold, fid.seed, fid.n_calib)
+
+
+def read_npz(path: Path) -> dict[str, np.ndarray]:
+    """All arrays of an artefact file (no pickles); a damaged file is a one-line error."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError) as exc:
+        raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") from exc
+
+
+def run_dir_of(checkpoint: str | os.PathLike) -> RunStore:
+    """The run directory holding ``RUN_DIR/checkpoints/<fold_id>.pt``."""
+    return RunStore(Path(checkpoint).resolve().parent.parent)
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:

@@ -10,13 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import KFold, StratifiedGroupKFold, StratifiedKFold
 
-from eegdec.errors import BadInputError, UnknownNameError, suggest
+from eegdec.errors import BadInputError, UnknownNameError
 
-WITHIN_PROTOCOLS = ("within-co", "within-cv", "cross-session")
-CROSS_PROTOCOLS = ("loso", "online")
-PROTOCOLS = WITHIN_PROTOCOLS + CROSS_PROTOCOLS
 CV_MODES = ("stratified", "contiguous")
 DEFAULT_CALIB_SIZES = (0, 8, 16, 32, 48)
 
@@ -32,17 +28,6 @@ class Split:
     test: np.ndarray
 
 
-def check_protocol(protocol: str) -> str:
-    """Normalised protocol name; unknown names raise :class:`UnknownNameError`."""
-    key = protocol.lower().replace("_", "-")
-    if key not in PROTOCOLS:
-        raise UnknownNameError(
-            f"Unknown protocol {protocol!r}.{suggest(key, list(PROTOCOLS))} "
-            f"Choose one of {', '.join(PROTOCOLS)}."
-        )
-    return key
-
-
 def recording_order(meta: pd.DataFrame, index: np.ndarray | None = None) -> np.ndarray:
     """``index`` (default: all rows) sorted by session, then ``trial``."""
     index = np.arange(len(meta)) if index is None else np.asarray(index)
@@ -51,7 +36,8 @@ def recording_order(meta: pd.DataFrame, index: np.ndarray | None = None) -> np.n
     return index[order]
 
 
-def _sessions(meta: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+def sessions_in_order(meta: pd.DataFrame) -> list[tuple[str, np.ndarray]]:
+    """``(session, row indices in recording order)`` for each session, sessions sorted."""
     sessions = meta["session"].astype(str)
     return [(s, recording_order(meta, np.flatnonzero(sessions == s)))
             for s in sorted(sessions.unique())]
@@ -63,7 +49,7 @@ def within_co(meta: pd.DataFrame, y: np.ndarray, train_frac: float = 0.8) -> lis
         raise BadInputError(f"train_frac must be in (0, 1), got {train_frac}.")
     subject = str(meta["subject"].iloc[0])
     splits = []
-    for session, idx in _sessions(meta):
+    for session, idx in sessions_in_order(meta):
         train = []
         for cls in np.unique(y[idx]):
             cls_idx = idx[y[idx] == cls]
@@ -83,11 +69,13 @@ def within_co(meta: pd.DataFrame, y: np.ndarray, train_frac: float = 0.8) -> lis
 def within_cv(meta: pd.DataFrame, y: np.ndarray, n_folds: int = 5, cv: str = "stratified",
               seed: int = 42) -> list[Split]:
     """k-fold per session: stratified + shuffled with ``seed``, or ``contiguous`` blocks."""
+    from sklearn.model_selection import KFold, StratifiedGroupKFold, StratifiedKFold
+
     if cv not in CV_MODES:
         raise UnknownNameError(f"Unknown --cv {cv!r}: choose one of {', '.join(CV_MODES)}.")
     subject = str(meta["subject"].iloc[0])
     splits = []
-    for session, idx in _sessions(meta):
+    for session, idx in sessions_in_order(meta):
         n_min = int(np.bincount(y[idx]).min(initial=len(idx)))
         if len(idx) < n_folds or (cv == "stratified" and n_min < n_folds):
             raise BadInputError(
@@ -109,7 +97,7 @@ def within_cv(meta: pd.DataFrame, y: np.ndarray, n_folds: int = 5, cv: str = "st
 
 def cross_session(meta: pd.DataFrame) -> list[Split]:
     """Train on the first session, test on each later one (BNCI2014001: 0train -> 1test)."""
-    sessions = _sessions(meta)
+    sessions = sessions_in_order(meta)
     subject = str(meta["subject"].iloc[0])
     if len(sessions) < 2:
         raise BadInputError(
@@ -118,18 +106,6 @@ def cross_session(meta: pd.DataFrame) -> list[Split]:
         )
     (_, train), rest = sessions[0], sessions[1:]
     return [Split(subject, s, 0, train, test) for s, test in rest]
-
-
-def within_splits(protocol: str, meta: pd.DataFrame, y: np.ndarray, *, cv: str = "stratified",
-                  n_folds: int = 5, seed: int = 42) -> list[Split]:
-    """The splits of one subject's trials under a within-subject ``protocol``."""
-    if protocol == "within-co":
-        return within_co(meta, y)
-    if protocol == "within-cv":
-        return within_cv(meta, y, n_folds=n_folds, cv=cv, seed=seed)
-    if protocol == "cross-session":
-        return cross_session(meta)
-    raise UnknownNameError(f"{protocol!r} is not a within-subject protocol.")
 
 
 def calib_sizes_for(n_trials: int, sizes: tuple[int, ...] = DEFAULT_CALIB_SIZES) -> list[int]:

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from eegdec.interpret.channels import normalize_ch_name
-from eegdec.interpret.relevance import Method, channel_relevance, explain_forward, top_channels
 from eegdec.interpret.topomap import (
     MIN_TOPO_CHANNELS,
     plot_class_topomaps,
     plot_self_attention,
     plot_trial_heatmap,
 )
+from eegdec.models.relevance import Method, channel_relevance, explain_forward, top_channels
 
 if TYPE_CHECKING:
     import torch

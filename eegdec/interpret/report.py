@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from eegdec.errors import BadInputError, CorruptFileError, EEGDecError
+from eegdec.errors import BadInputError, EEGDecError
+from eegdec.evaluation.results import FoldId, RunStore, read_npz
 
 ROW_COLUMNS = ("model", "subject", "session", "fold", "seed", "n_calib", "n_train", "n_test",
                "accuracy", "balanced_accuracy", "kappa", "fit_seconds")
@@ -65,34 +66,10 @@ def _table(frame: pd.DataFrame, index: bool = False) -> str:
                          border=0, escape=True)
 
 
-def _fold_parts(fid: str) -> tuple[str, str | None]:
-    """Model name and ``N<n>`` label (online) of a fold id."""
-    parts = fid.split("__")
-    n = parts[5] if len(parts) > 5 and parts[5].startswith("N") else None
-    return parts[0], n
-
-
-def _load_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            return {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") from exc
-
-
-def _load_csv(path: Path) -> pd.DataFrame:
-    try:
-        return pd.read_csv(path)
-    except (OSError, ValueError) as exc:
-        raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") from exc
-
-
 class RunReport:
     """The pieces of one run directory and the sections drawn from them."""
 
     def __init__(self, run_dir: str | os.PathLike) -> None:
-        from eegdec.evaluation.results import RunStore
-
         self.root = Path(run_dir)
         if not self.root.is_dir() or not any(
             (self.root / f).exists() for f in ("config.yaml", "results.csv")
@@ -103,10 +80,6 @@ class RunReport:
             )
         self.store = RunStore(self.root)
         self.rows = self.store.read_rows()
-
-    def _files(self, kind: str, ext: str) -> list[Path]:
-        folder = self.root / kind
-        return sorted(folder.glob(f"*.{ext}")) if folder.is_dir() else []
 
     @property
     def offline_rows(self) -> pd.DataFrame:
@@ -171,9 +144,9 @@ class RunReport:
                       "each row is normalised to 1 (trial counts in brackets), so the diagonal is "
                       "the recall of each class and off-diagonal cells show which classes mix.")
         groups: dict[str, list[dict[str, np.ndarray]]] = {}
-        for path in self._files("predictions", "npz"):
-            model, n = _fold_parts(path.stem)
-            groups.setdefault(model + (f" ({n})" if n else ""), []).append(_load_npz(path))
+        for fid, path in self.store.artefacts("predictions"):
+            n = f" (N{fid.n_calib})" if fid.n_calib is not None else ""
+            groups.setdefault(fid.model + n, []).append(read_npz(path))
         if not groups:
             sec.note = "No predictions/*.npz in this run directory."
             return sec
@@ -199,10 +172,10 @@ class RunReport:
                       "loss still falling at the end suggests more epochs; validation loss rising "
                       "while training loss falls means overfitting.")
         curves: dict[str, list[pd.DataFrame]] = {}
-        for path in self._files("curves", "csv"):
-            frame = _load_csv(path)
+        for fid, _ in self.store.artefacts("curves"):
+            frame = self.store.read_curve(fid)
             if "epoch" in frame and len(frame):
-                curves.setdefault(_fold_parts(path.stem)[0], []).append(frame)
+                curves.setdefault(fid.model, []).append(frame)
         if not curves:
             sec.note = "No training curves (only torch models write curves/*.csv)."
             return sec
@@ -232,15 +205,15 @@ class RunReport:
                "is consistent. Read DBConformer's attention next to its gradient map: when the "
                "temporal branch carries the decision, the attention can stay near its "
                "initialisation (docs/interpret.md).")
-        paths: dict[str, dict[str, list[Path]]] = {}
-        for path in self._files("attention", "npz"):
-            model, n = _fold_parts(path.stem)
-            paths.setdefault(model, {}).setdefault(n or "", []).append(path)
+        paths: dict[str, dict[int, list[tuple[FoldId, Path]]]] = {}
+        for fid, path in self.store.artefacts("attention"):
+            n = -1 if fid.n_calib is None else fid.n_calib
+            paths.setdefault(fid.model, {}).setdefault(n, []).append((fid, path))
         groups = {}  # online runs: the maps after the most calibration trials
         for model, by_n in paths.items():
-            n = max(by_n, key=lambda k: int(k[1:]) if k else -1)
-            groups[model + (f" ({n})" if n else "")] = [
-                {**_load_npz(p), "fold_id": p.stem} for p in by_n[n]]
+            n = max(by_n)
+            groups[model + (f" (N{n})" if n >= 0 else "")] = [
+                {**read_npz(p), "fold": fid} for fid, p in by_n[n]]
         if not groups:
             return [Section("Channel relevance", how,
                             note="No attention/*.npz (written for torch models only).")]
@@ -251,13 +224,14 @@ class RunReport:
     def _classes(self, part: dict[str, np.ndarray]) -> list[str] | None:
         if "classes" in part:
             return [str(c) for c in part["classes"]]
-        pred = self.root / "predictions" / f"{part['fold_id']}.npz"
-        return [str(c) for c in _load_npz(pred)["classes"]] if pred.exists() else None
+        if not self.store.has("predictions", part["fold"]):
+            return None
+        return [str(c) for c in self.store.read_npz("predictions", part["fold"])["classes"]]
 
     def _relevance_section(self, title: str, parts: list[dict], how: str, key: str) -> Section:
         from eegdec.interpret.channels import normalize_ch_name
-        from eegdec.interpret.relevance import aggregate_relevance
         from eegdec.interpret.topomap import plot_class_topomaps, plot_trial_heatmap
+        from eegdec.models.relevance import aggregate_relevance
 
         kind = "channel attention" if key == "channel_attention" else "gradient relevance"
         sec = Section(f"Channel relevance: {title}, {kind}", how)
@@ -268,8 +242,7 @@ class RunReport:
         y_true = np.concatenate([p["y_true"] for p in parts])
         y_pred = np.concatenate([p["y_pred"] for p in parts]) if all(
             "y_pred" in p for p in parts) else None
-        subject = np.concatenate([[p["fold_id"].split("__")[1]] * len(p["y_true"])
-                                  for p in parts])
+        subject = np.concatenate([[p["fold"].subject] * len(p["y_true"]) for p in parts])
         classes = self._classes(parts[0]) or [f"class {c}" for c in range(int(y_true.max()) + 1)]
         montage = str(parts[0]["montage"]) if "montage" in parts[0] else None
         body = [f"<p>{kind}, {len(rel)} test trials from {len(parts)} folds.</p>"]

@@ -1,6 +1,7 @@
-"""Rebuild a trained torch model from ``RUN_DIR/checkpoints/<fold_id>.pt``.
+"""The checkpoint format: ``RUN_DIR/checkpoints/<fold_id>.pt`` made and read back.
 
-The file (written by :func:`eegdec.evaluation.artefacts.checkpoint`) is a dict with ``model``
+The file (made by :func:`make_checkpoint`, saved by ``eegdec run --save-checkpoints``) is a
+dict with ``model``
 (registry name), ``build`` (``n_chans, n_outputs, n_times, sfreq`` and model kwargs),
 ``state_dict``, ``classes``, ``ch_names``, ``montage`` and ``eegdec_version``.
 """
@@ -8,12 +9,30 @@ The file (written by :func:`eegdec.evaluation.artefacts.checkpoint`) is a dict w
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from eegdec.errors import CorruptFileError, DataNotFoundError
 
 REQUIRED_KEYS = ("model", "build", "state_dict")
+
+
+def make_checkpoint(model: str, build: dict[str, Any], module: Any, classes: Sequence[str],
+                    ch_names: Sequence[str], montage: str | None) -> dict[str, Any]:
+    """The checkpoint payload: weights plus what rebuilds the network with
+    ``create_model(model, **build)``."""
+    from eegdec._version import __version__
+
+    return {
+        "model": model,
+        "build": dict(build),
+        "state_dict": {k: v.detach().cpu() for k, v in module.state_dict().items()},
+        "classes": list(classes),
+        "ch_names": list(ch_names),
+        "montage": montage,
+        "eegdec_version": __version__,
+    }
 
 
 def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> tuple[Any, dict[str, Any]]:

@@ -7,6 +7,17 @@
   trial *i* is aligned with the reference over trials ``0..i`` (plus any calibration trials
   it was seeded with); no future trial is ever used.
 
+Alignment modes (:data:`ALIGNMENTS`, the one list of their names) and the helpers that apply
+them, shared by the protocols, :class:`~eegdec.training.classifier.EEGDecClassifier` and
+``eegdec topomap``:
+
+- ``"none"``: raw trials.
+- ``"euclidean"`` (causal): training domains are aligned with their own reference; a test set
+  from a training domain reuses it; a new domain is aligned incrementally (trial *i* with the
+  reference over trials ``0..i``).
+- ``"euclidean-transductive"``: test trials are aligned with the reference of all test trials
+  of their domain (the DBConformer reference code; uses future trials, so named as such).
+
 Covariances and matrix functions come from pyriemann.
 """
 
@@ -18,6 +29,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from eegdec.errors import BadInputError
+
+ALIGNMENTS: tuple[str, ...] = ("none", "euclidean", "euclidean-transductive")
 
 
 def _check(X: np.ndarray) -> np.ndarray:
@@ -170,3 +183,78 @@ class IncrementalEuclideanAlignment(TransformerMixin, BaseEstimator):
     def fit_transform(self, X: np.ndarray, y: object = None) -> np.ndarray:
         """Start from an empty reference and align ``X`` causally (not a batch fit)."""
         return self.fit().transform(X)
+
+
+def check_alignment(alignment: str | None) -> str:
+    """Normalised alignment mode (``None`` is ``"none"``); unknown values raise."""
+    key = (alignment or "none").lower()
+    if key not in ALIGNMENTS:
+        raise BadInputError(
+            f"Unknown alignment {alignment!r}: choose one of {', '.join(ALIGNMENTS)}."
+        )
+    return key
+
+
+def is_transductive(alignment: str) -> bool:
+    """True for the mode that aligns test trials with a reference over all of them."""
+    return check_alignment(alignment) == ALIGNMENTS[2]
+
+
+def align_domains(X: np.ndarray, domains: Sequence | None, alignment: str) -> np.ndarray:
+    """Training side: each domain (one label per trial; ``None``: one) whitened by its own
+    reference."""
+    if check_alignment(alignment) == "none":
+        return X
+    if domains is None:
+        return EuclideanAlignment().fit_transform(X)
+    return EuclideanAlignment().fit_transform(X, domains=np.asarray(domains))
+
+
+def align_new_domain(X: np.ndarray, alignment: str) -> np.ndarray:
+    """Test trials of an unseen domain, in recording order: incremental or transductive."""
+    mode = check_alignment(alignment)
+    if mode == "none":
+        return X
+    if is_transductive(mode):
+        return EuclideanAlignment().fit(X).transform(X)
+    return IncrementalEuclideanAlignment().transform(X)
+
+
+def align_same_domain(reference: EuclideanAlignment, X: np.ndarray,
+                      alignment: str) -> np.ndarray:
+    """Test trials from a training domain: the training ``reference`` (causal mode) or their
+    own (transductive mode)."""
+    mode = check_alignment(alignment)
+    if mode == "none":
+        return X
+    if is_transductive(mode):
+        return EuclideanAlignment().fit(X).transform(X)
+    return reference.transform(X)
+
+
+def streaming_aligner(alignment: str, X_seen: np.ndarray | None = None
+                      ) -> IncrementalEuclideanAlignment | FrozenAlignment | None:
+    """An aligner for trials arriving one at a time (``transform_one``), or ``None``.
+
+    Causal mode starts empty; transductive mode is frozen on ``X_seen`` (every calibration and
+    test trial of the domain, future ones included).
+    """
+    mode = check_alignment(alignment)
+    if mode == "none":
+        return None
+    if is_transductive(mode):
+        return FrozenAlignment(EuclideanAlignment().fit(X_seen))
+    return IncrementalEuclideanAlignment()
+
+
+class FrozenAlignment:
+    """A fitted :class:`EuclideanAlignment` with the streaming interface (no updates)."""
+
+    def __init__(self, reference: EuclideanAlignment) -> None:
+        self.reference = reference
+
+    def transform(self, X: np.ndarray) -> np.ndarray:
+        return self.reference.transform(X)
+
+    def transform_one(self, x: np.ndarray) -> np.ndarray:
+        return self.reference.transform(x[None])[0]

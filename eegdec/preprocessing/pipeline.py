@@ -30,6 +30,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import mne
 
     from eegdec.data.epochs import EpochsData
+    from eegdec.data.registry import DatasetSpec
 
 
 class Pipeline:
@@ -99,6 +100,11 @@ class Pipeline:
             return cls.from_yaml(pipeline)
         return cls.from_config(pipeline)
 
+    @classmethod
+    def for_dataset(cls, spec: DatasetSpec, pipeline: Any = None) -> Pipeline:
+        """``pipeline`` if given, else the entry's ``options.pipeline``, else the default."""
+        return cls.coerce(pipeline if pipeline is not None else spec.options.get("pipeline"))
+
     # -- description ----------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
         """Plain dict (YAML/JSON-serialisable) that rebuilds this pipeline."""
@@ -131,7 +137,7 @@ class Pipeline:
         picks = [s for s in self.steps if isinstance(s, PickChannels)]
         only = None
         if picks:
-            from eegdec.preprocessing.channels import match_channels
+            from eegdec.data.channels import match_channels
 
             only = match_channels(picks[-1].names, raw.ch_names)
         raw = handle_bad_channels(raw, self.bad_channels, only)

@@ -114,7 +114,7 @@ class PickChannels(Step):
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         import mne
 
-        from eegdec.preprocessing.channels import match_channels
+        from eegdec.data.channels import match_channels
 
         eeg = [raw.ch_names[i] for i in _eeg_picks(raw)]
         stim = [raw.ch_names[i] for i in mne.pick_types(raw.info, eeg=False, stim=True)]
@@ -129,7 +129,7 @@ class Rereference(Step):
     ref: str | list[str] = "average"
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
-        from eegdec.preprocessing.channels import match_channels
+        from eegdec.data.channels import match_channels
 
         ref = self.ref if self.ref == "average" else match_channels(list(self.ref), raw.ch_names)
         raw.set_eeg_reference(ref, projection=False, verbose=False)

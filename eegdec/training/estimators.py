@@ -27,7 +27,7 @@ def make_estimator(
 ) -> BaseEstimator:
     """Unfitted estimator for model ``name`` on ``(n, C, T)`` arrays sampled at ``sfreq``.
 
-    Torch models become an :class:`~eegdec.classifier.EEGDecClassifier` trained with
+    Torch models become an :class:`~eegdec.training.classifier.EEGDecClassifier` trained with
     ``recipe`` (default: ``load_recipe(name, protocol)``); ``epochs`` and ``lr`` override it.
     Classical models come from their registry builder unchanged (they ignore the recipe,
     ``device`` and ``alignment``: put an alignment step in their pipeline instead).
@@ -43,7 +43,7 @@ def make_estimator(
         params.update(model_kwargs)
         return info.builder(n_chans=None, n_outputs=n_classes, n_times=None, sfreq=sfreq,
                             **params)
-    from eegdec.classifier import EEGDecClassifier
+    from eegdec.training.classifier import EEGDecClassifier
 
     rec = dict(load_recipe(info.name, protocol))
     rec.update(recipe or {})

@@ -4,7 +4,7 @@
 - :mod:`~eegdec.data.seizure.preprocess`: the DBConformer seizure preprocessing (50 Hz notch,
   0.5-50 Hz band-pass, resample to 100 Hz).
 - :mod:`~eegdec.data.seizure.splits`: CV splits that keep one recording's windows together.
-- Loaders (``load_subject`` for ``eegdec.data.load``): :mod:`~eegdec.data.seizure.bonn`,
+- Loaders (``load_subject`` for ``eegdec.preprocessing.load``): :mod:`~eegdec.data.seizure.bonn`,
   :mod:`~eegdec.data.seizure.chbmit`, :mod:`~eegdec.data.seizure.helsinki`.
 """
 

@@ -16,17 +16,15 @@ import os
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from eegdec.data.epochs import EpochsData
+from eegdec.data.epochs import EpochsData, Preprocessor
 from eegdec.data.registry import DatasetSpec, get_dataset_spec
 from eegdec.data.seizure import _spec
-from eegdec.data.seizure.preprocess import is_channelwise, process_raw, seizure_pipeline
+from eegdec.data.seizure.preprocess import is_channelwise, process_raw
 from eegdec.data.seizure.windows import Recording, WindowConfig, windows_to_epochs
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError
-from eegdec.preprocessing.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +90,7 @@ def _read_segment(path: Path, url: str) -> np.ndarray:
 
 
 def _preprocess(segments: list[np.ndarray], rate: float,
-                pipeline: Pipeline) -> tuple[list[np.ndarray], float]:
+                pipeline: Preprocessor) -> tuple[list[np.ndarray], float]:
     """Each segment (volts) through ``pipeline.apply_raw``, as ``(1, n_times)`` arrays.
 
     With channel-wise steps only (the default), segments of equal length are stacked as the
@@ -117,17 +115,17 @@ def _preprocess(segments: list[np.ndarray], rate: float,
 
 
 def load_bonn(data_dir: str | os.PathLike | None = None, task: str | Sequence[str] | None = None,
-              *, window: WindowConfig | None = None, pipeline: Any = None,
+              *, window: WindowConfig | None = None, pipeline: Preprocessor,
               skip_bad_files: bool = False, spec: DatasetSpec | None = None) -> EpochsData:
     """Load a Bonn task as windows in microvolts (``classes = ["non_seizure", "seizure"]``).
 
     ``data_dir`` holds ``bonn/`` (or is the ``bonn`` folder); default ``$EEGDEC_DATA`` /
-    ``$MNE_DATA`` / ``~/mne_data``. ``window`` defaults to the registry entry (4 s, no overlap)
-    and ``pipeline`` to its ``options.pipeline`` (50 Hz notch, 0.5-50 Hz, 100 Hz).
+    ``$MNE_DATA`` / ``~/mne_data``. ``window`` defaults to the registry entry (4 s, no overlap);
+    ``pipeline`` is applied to every segment (``Pipeline.for_dataset(spec)`` gives the
+    entry's default: 50 Hz notch, 0.5-50 Hz, 100 Hz).
     """
     spec = spec or get_dataset_spec("Bonn")
     neg, pos = parse_task(task or spec.options.get("task"))
-    pipeline = seizure_pipeline(spec, pipeline)
     folder = _spec.dataset_folder(spec, data_dir, marker="S")
     segments, recs = [], []
     for letter in neg + pos:
@@ -153,10 +151,10 @@ def load_bonn(data_dir: str | os.PathLike | None = None, task: str | Sequence[st
 
 
 def load_subject(spec: DatasetSpec, subject: int | str, *, paradigm: str | None = "seizure",
-                 events: Sequence[str] | None = None, pipeline: Any = None,
+                 events: Sequence[str] | None = None, pipeline: Preprocessor,
                  data_dir: str | os.PathLike | None = None,
                  skip_bad_files: bool = False) -> EpochsData:
-    """``eegdec.data.load`` entry point; ``events`` are sets (``--events F S``: F-vs-S)."""
+    """``eegdec.preprocessing.load`` entry point; ``events`` are sets (``--events F S``: F-vs-S)."""
     _spec.check_paradigm(paradigm, spec)
     _spec.check_subject(subject, spec)
     return load_bonn(data_dir, events or None, window=_spec.window_config(spec),

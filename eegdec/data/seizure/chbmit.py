@@ -17,14 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from eegdec.data.epochs import EpochsData
+from eegdec.data.epochs import EpochsData, Preprocessor
 from eegdec.data.registry import DatasetSpec, get_dataset_spec
 from eegdec.data.seizure import _spec
 from eegdec.data.seizure._edf import pick_channels, read_edf
-from eegdec.data.seizure.preprocess import process_raw, seizure_pipeline
+from eegdec.data.seizure.preprocess import process_raw
 from eegdec.data.seizure.windows import Recording, windows_to_epochs
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError
-from eegdec.preprocessing.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +74,7 @@ def _normalise(name: str) -> str:
 
 
 def _recordings(folder: Path, patient: str, files: dict[str, list[tuple[float, float]]],
-                spec: DatasetSpec, pipeline: Pipeline, channels: list[str],
+                spec: DatasetSpec, pipeline: Preprocessor, channels: list[str],
                 skip_bad_files: bool, skipped: list[str]) -> Iterator[Recording]:
     for name, seizures in files.items():
         try:
@@ -97,14 +96,13 @@ def _recordings(folder: Path, patient: str, files: dict[str, list[tuple[float, f
 
 
 def load_subject(spec: DatasetSpec, subject: int | str, *, paradigm: str | None = "seizure",
-                 events: Any = None, pipeline: Any = None,
+                 events: Any = None, pipeline: Preprocessor,
                  data_dir: str | os.PathLike | None = None,
                  skip_bad_files: bool = False) -> EpochsData:
     """All (``options.records: all``) or only seizure-bearing (``seizure``) files of patient
     ``subject`` as labelled windows."""
     _spec.check_paradigm(paradigm, spec)
     _spec.check_events(events, spec)
-    pipeline = seizure_pipeline(spec, pipeline)
     number = _spec.check_subject(subject, spec)
     patient = f"chb{number:02d}"
     root = _spec.dataset_folder(spec, data_dir, marker=patient)

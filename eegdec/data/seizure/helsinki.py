@@ -22,11 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eegdec.data.epochs import EpochsData
+from eegdec.data.epochs import EpochsData, Preprocessor
 from eegdec.data.registry import DatasetSpec, get_dataset_spec
 from eegdec.data.seizure import _spec
 from eegdec.data.seizure._edf import pick_channels, read_edf
-from eegdec.data.seizure.preprocess import process_raw, seizure_pipeline
+from eegdec.data.seizure.preprocess import process_raw
 from eegdec.data.seizure.windows import Recording, intervals_from_labels, windows_to_epochs
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError
 
@@ -81,13 +81,12 @@ def seizure_labels(annotations: dict[str, pd.DataFrame], patient: int,
 
 
 def load_subject(spec: DatasetSpec, subject: int | str, *, paradigm: str | None = "seizure",
-                 events: Any = None, pipeline: Any = None,
+                 events: Any = None, pipeline: Preprocessor,
                  data_dir: str | os.PathLike | None = None,
                  skip_bad_files: bool = False) -> EpochsData:
     """Patient ``subject``'s recording as windows labelled by ``options.annotator``."""
     _spec.check_paradigm(paradigm, spec)
     _spec.check_events(events, spec)
-    pipeline = seizure_pipeline(spec, pipeline)
     patient = _spec.check_subject(subject, spec)
     folder = _spec.dataset_folder(spec, data_dir, marker="annotations_2017_A.csv")
     annotator = spec.options.get("annotator", "all")

@@ -18,8 +18,6 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from eegdec.errors import BadInputError
 
-ALIGNMENTS = (None, "euclidean")
-
 
 def _as_array(X: Any) -> tuple[np.ndarray, float | None, list | None]:
     """``(X, sfreq, chs_info)`` from an array or ``mne.Epochs`` (data in microvolts)."""
@@ -41,11 +39,13 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
     class_weight : ``None``, ``"balanced"`` or ``{label: weight}`` for the cross-entropy.
     device : ``"cpu"``, ``"cuda"`` or ``"auto"``.
     random_state : seed of weights, batch order and dropout; ``None`` draws one.
-    alignment : ``None`` or ``"euclidean"``. Training data are aligned per domain (``domains``
-        or MOABB's ``subjects`` in ``fit``; one domain otherwise). At prediction, a model fitted
-        on one domain aligns test trials with the training reference; a model fitted on
-        several domains treats the test trials as a new domain and aligns them causally
-        (trial *i* with the reference over trials ``0..i``), seeded with target calibration.
+    alignment : a mode of :data:`eegdec.preprocessing.alignment.ALIGNMENTS` (``None`` is
+        ``"none"``). Training data are aligned per domain (``domains`` or MOABB's ``subjects``
+        in ``fit``; one domain otherwise). At prediction, a model fitted on one domain aligns
+        test trials with the training reference; a model fitted on several domains treats the
+        test trials as a new domain and aligns them causally (trial *i* with the reference over
+        trials ``0..i``), seeded with target calibration. ``"euclidean-transductive"`` aligns
+        the trials of each ``predict`` call with their own reference (future trials too).
     sfreq : sampling rate of array inputs (``mne.Epochs`` carry their own).
     model_kwargs : extra keyword arguments for the model builder.
     val_fraction, early_stopping_patience : hold out this share of the training trials and stop
@@ -145,10 +145,9 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         return X if isinstance(y, str) else (X, y)
 
     def _check_params(self) -> None:
-        if self.alignment not in ALIGNMENTS:
-            raise BadInputError(
-                f"Unknown alignment {self.alignment!r}: use None or 'euclidean'."
-            )
+        from eegdec.preprocessing.alignment import check_alignment
+
+        self.alignment_ = check_alignment(self.alignment)
         if int(self.batch_size) < 1:
             raise BadInputError(f"batch_size must be >= 1, got {self.batch_size}.")
 
@@ -176,12 +175,12 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
     # -- alignment -----------------------------------------------------------------------------
     def _align_train(self, X: np.ndarray, domains: np.ndarray | None) -> np.ndarray:
         """Each training domain whitened by its own reference (kept for one-domain fits)."""
-        from eegdec.preprocessing.alignment import EuclideanAlignment
+        from eegdec.preprocessing.alignment import EuclideanAlignment, align_domains
 
         if domains is None or len(np.unique(domains)) == 1:
             self.test_aligner_ = EuclideanAlignment().fit(X)
             return self.test_aligner_.transform(X)
-        return EuclideanAlignment().fit_transform(X, domains=domains)
+        return align_domains(X, domains, self.alignment_)
 
     def _align_target(self, X: np.ndarray) -> np.ndarray:
         """Align target trials causally; the aligner's state carries over to later trials."""
@@ -192,12 +191,12 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         return self.test_aligner_.transform(X)
 
     def _align_test(self, X: np.ndarray) -> np.ndarray:
-        if self.alignment is None:
-            return X
-        if self.test_aligner_ is None:
-            from eegdec.preprocessing.alignment import IncrementalEuclideanAlignment
+        from eegdec.preprocessing.alignment import align_new_domain, is_transductive
 
-            return IncrementalEuclideanAlignment().transform(X)
+        if self.alignment_ == "none":
+            return X
+        if self.test_aligner_ is None or is_transductive(self.alignment_):
+            return align_new_domain(X, self.alignment_)
         return copy.deepcopy(self.test_aligner_).transform(X)
 
     # -- training ------------------------------------------------------------------------------
@@ -242,15 +241,15 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
             if len(domains) != len(X):
                 raise BadInputError(f"domains has {len(domains)} entries for {len(X)} trials.")
         self.test_aligner_ = None
-        if self.alignment is not None:
+        if self.alignment_ != "none":
             X = self._align_train(X, domains)
-        if X_target_unlabeled is not None and self.alignment is not None:
+        if X_target_unlabeled is not None and self.alignment_ != "none":
             self._align_target(self._validate_X(X_target_unlabeled, reset=False))
         if X_target_labeled is not None:
             if y_target_labeled is None:
                 raise BadInputError("X_target_labeled was given without y_target_labeled.")
             Xt = self._validate_X(X_target_labeled, reset=False)
-            if self.alignment is not None:
+            if self.alignment_ != "none":
                 Xt = self._align_target(Xt)
             X = np.concatenate([X, Xt])
             y_idx = np.concatenate([y_idx, self._encode(y_target_labeled)])
@@ -306,7 +305,7 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         y_idx = self._encode(y)
         if len(y_idx) != len(X):
             raise BadInputError(f"y has {len(y_idx)} labels for {len(X)} trials.")
-        if self.alignment is not None:
+        if self.alignment_ != "none":
             X = self._align_target(X)
         self.module_.lr = float(lr if lr is not None else self.fine_tune_lr)
         data = EpochsDataModule(X, y_idx, batch_size=self.batch_size, seed=self.seed_ + 1)

@@ -1,0 +1,63 @@
+"""Paradigms: the one list of paradigm names, their aliases, and the classes each one asks for.
+
+A paradigm names a kind of decoding task (MOABB's sense): which classes of a dataset it uses.
+``eegdec run --paradigm``, the loaders and the MOABB pipeline filter all read this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from eegdec.errors import BadInputError, UnknownNameError, suggest
+
+if TYPE_CHECKING:
+    from eegdec.data.registry import DatasetSpec
+
+PARADIGMS: tuple[str, ...] = ("MI", "LeftRightImagery", "seizure")
+ALIASES: dict[str, str] = {"mi": "MI", "motorimagery": "MI", "lr": "LeftRightImagery",
+                           "leftrightimagery": "LeftRightImagery", "seizure": "seizure"}
+# MOABB paradigm names a pipeline YAML may list under ``paradigms:`` to run under each paradigm.
+MOABB_NAMES: dict[str, frozenset[str]] = {
+    "MI": frozenset({"MotorImagery"}),
+    "LeftRightImagery": frozenset({"LeftRightImagery", "MotorImagery"}),
+    "seizure": frozenset({"seizure", "Seizure"}),
+}
+NOT_MI = frozenset({"rest"})
+
+
+def check_paradigm(paradigm: str) -> str:
+    """Canonical paradigm name; unknown names raise :class:`UnknownNameError`."""
+    key = str(paradigm).lower().replace("_", "").replace("-", "")
+    if key not in ALIASES:
+        raise UnknownNameError(
+            f"Unknown paradigm {paradigm!r}.{suggest(key, list(ALIASES))} "
+            f"Use one of {', '.join(PARADIGMS)} (LR is short for LeftRightImagery)."
+        )
+    return ALIASES[key]
+
+
+def resolve_events(spec: DatasetSpec, paradigm: str = "MI",
+                   events: Sequence[str] | None = None) -> tuple[str, list[str]]:
+    """``(paradigm, class names)`` for a request; checks both against the dataset."""
+    paradigm = check_paradigm(paradigm)
+    if paradigm.lower() not in {p.lower() for p in spec.paradigms}:
+        raise BadInputError(
+            f"{spec.name} offers paradigms {', '.join(spec.paradigms)}, not {paradigm}: "
+            "pick one of those."
+        )
+    if events:
+        unknown = [e for e in events if e not in spec.classes]
+        if unknown:
+            raise UnknownNameError(
+                f"{spec.name} has no class {unknown[0]!r}.{suggest(unknown[0], list(spec.classes))}"
+                f" Classes: {', '.join(spec.classes)}."
+            )
+        if len(set(events)) < 2:
+            raise BadInputError("Give at least two different classes in events.")
+        return paradigm, list(dict.fromkeys(events))
+    if paradigm == "LeftRightImagery":
+        return paradigm, ["left_hand", "right_hand"]
+    if paradigm == "MI":
+        return paradigm, [c for c in spec.classes if c not in NOT_MI]
+    return paradigm, list(spec.classes)

@@ -1,0 +1,57 @@
+"""Parallel backends of ``eegdec run --n-jobs``: the one list of their names, and the joblib
+configuration each one needs."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+
+from eegdec.errors import BadInputError
+
+BACKENDS: tuple[str, ...] = ("loky", "dask", "ray")
+
+
+def check_backend(name: str) -> str:
+    """``name`` if it is a known backend; else a one-line error listing them."""
+    if name not in BACKENDS:
+        raise BadInputError(f"Unknown --backend {name!r}: use {', '.join(BACKENDS)}.")
+    return name
+
+
+def returns_lists(name: str) -> bool:
+    """ray's joblib backend cannot return generators; the others stream results."""
+    return name == "ray"
+
+
+@contextlib.contextmanager
+def backend(name: str, n_jobs: int) -> Iterator[None]:
+    """joblib's ``parallel_config`` for ``name``.
+
+    dask joins the cluster named by ``DASK_SCHEDULER_ADDRESS`` (else starts a local one), ray
+    the one named by ``RAY_ADDRESS``; each task ships its subject's epochs, so workers need
+    no data directory (dask warns about such "large graphs", which is expected here).
+    """
+    from joblib import parallel_config
+
+    check_backend(name)
+    if name == "dask":
+        try:
+            from distributed import Client
+        except ImportError as exc:
+            raise BadInputError("--backend dask needs dask.distributed: pip install "
+                                "'dask[distributed]'.") from exc
+        with Client() as _client, parallel_config(backend="dask"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sending large graph")
+            yield
+    elif name == "ray":
+        try:
+            from ray.util.joblib import register_ray
+        except ImportError as exc:
+            raise BadInputError("--backend ray needs ray: pip install 'ray[default]'.") from exc
+        register_ray()
+        with parallel_config(backend="ray"):
+            yield
+    else:
+        with parallel_config(backend="loky", n_jobs=n_jobs):
+            yield

@@ -1,0 +1,207 @@
+"""The :class:`Protocol` interface, the unit of work it plans, and what a fold produces.
+
+A protocol (MOABB's "evaluation") says which trials train and which test. It plans
+:class:`Unit` objects for a set of subjects (one per within-subject fold, one per held-out
+subject for cross-subject protocols) and runs one unit at a time; the runner executes the
+units in parallel and stores their rows. Estimators are built by a ``build(seed)`` callable
+and never see the alignment: the protocol aligns the arrays it passes to ``fit``/``predict``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from eegdec.data.epochs import EpochsData
+from eegdec.evaluation.results import fold_id
+from eegdec.evaluation.splits import Split
+
+if TYPE_CHECKING:
+    from eegdec.evaluation.config import RunConfig
+
+Builder = Callable[[int], Any]
+
+
+@dataclass
+class ModelSpec:
+    """A decoder to evaluate: a registry model or a MOABB-schema pipeline."""
+
+    name: str
+    kind: str  # "torch" or "sklearn"
+    pipeline: Any = None
+
+
+@dataclass
+class Unit:
+    """One unit of work: a within-subject fold, or one held-out subject.
+
+    ``data`` is the subject's epochs (the target for cross-subject protocols), ``source`` the
+    training subjects, ``todo`` what is left of the unit (sessions, calibration sizes...).
+    """
+
+    protocol: str
+    model: ModelSpec
+    seed: int
+    data: EpochsData
+    split: Split | None = None
+    source: EpochsData | None = None
+    todo: list[Any] | None = None
+
+
+@dataclass
+class FoldResult:
+    """What one fold produced: the test predictions and the fitted estimator."""
+
+    subject: str
+    session: str
+    fold: int
+    n_train: int
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    proba: np.ndarray | None
+    trial_index: np.ndarray
+    fit_seconds: float
+    predict_seconds: float
+    estimator: Any
+    X_test: np.ndarray
+    n_calib: int | None = None
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class Protocol:
+    """An evaluation protocol: ``plan`` units for some subjects, ``run`` one unit.
+
+    Subclasses set ``name`` and implement both; :func:`~eegdec.evaluation.protocols.
+    register_protocol` makes them available to ``eegdec run --protocol``.
+    """
+
+    name: ClassVar[str]
+    default_seeds: ClassVar[tuple[int, ...]] = (1,)
+    description: ClassVar[str] = ""
+
+    def plan(self, subjects: Iterable[EpochsData], specs: list[ModelSpec], cfg: RunConfig,
+             done: set[str]) -> Iterator[Unit]:
+        raise NotImplementedError
+
+    def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
+        raise NotImplementedError
+
+    def meta_for(self, unit: Unit, res: FoldResult) -> Any:
+        """Metadata rows of a result's test trials, in the order of ``res.y_true``."""
+        meta = unit.data.metadata
+        sub = meta[(meta["session"].astype(str) == res.session).to_numpy()]
+        return sub.set_index("trial").loc[res.trial_index].reset_index()
+
+
+def seeds_for(cfg: RunConfig, spec: ModelSpec) -> list[int]:
+    """Torch models run every seed; deterministic classical pipelines only the first."""
+    return list(cfg.seeds) if spec.kind == "torch" else list(cfg.seeds[:1])
+
+
+class SubjectSplitProtocol(Protocol):
+    """A protocol that trains and tests within each subject, one unit per :class:`Split`."""
+
+    def splits(self, data: EpochsData, cfg: RunConfig) -> list[Split]:
+        raise NotImplementedError
+
+    def plan(self, subjects: Iterable[EpochsData], specs: list[ModelSpec], cfg: RunConfig,
+             done: set[str]) -> Iterator[Unit]:
+        for data in subjects:  # loaded one at a time
+            splits = self.splits(data, cfg)
+            for spec in specs:
+                for seed in seeds_for(cfg, spec):
+                    for split in splits:
+                        fid = fold_id(spec.name, split.subject, split.session, split.fold, seed)
+                        if fid not in done:
+                            yield Unit(self.name, spec, seed, data, split=split)
+
+    def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
+        return [run_split(build, unit.seed, unit.data, unit.split, cfg.alignment)]
+
+    def meta_for(self, unit: Unit, res: FoldResult) -> Any:
+        return unit.data.metadata.iloc[unit.split.test]
+
+
+class CrossSubjectProtocol(Protocol):
+    """A protocol that holds out one subject at a time and trains on the others."""
+
+    def todo(self, target: EpochsData, spec: ModelSpec, seed: int, cfg: RunConfig,
+             done: set[str]) -> list[Any]:
+        """What is left to score for this target (empty: nothing)."""
+        raise NotImplementedError
+
+    def plan(self, subjects: Iterable[EpochsData], specs: list[ModelSpec], cfg: RunConfig,
+             done: set[str]) -> Iterator[Unit]:
+        from eegdec.errors import BadInputError
+
+        by_subject = {str(d.metadata["subject"].iloc[0]): d for d in subjects}
+        if len(by_subject) < 2:
+            raise BadInputError(
+                f"--protocol {self.name} needs at least 2 subjects, got {list(by_subject)}."
+            )
+        for name, target in by_subject.items():
+            source = None
+            for spec in specs:
+                for seed in seeds_for(cfg, spec):
+                    todo = self.todo(target, spec, seed, cfg, done)
+                    if not todo:
+                        continue
+                    if source is None:
+                        source = EpochsData.concat(
+                            [d for s, d in by_subject.items() if s != name])
+                    yield Unit(self.name, spec, seed, target, source=source, todo=todo)
+
+
+# -- shared steps -------------------------------------------------------------------------------
+def predict(est: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """``(labels, proba or None)``; labels from ``argmax`` of the probabilities when given."""
+    if hasattr(est, "predict_proba"):
+        proba = np.asarray(est.predict_proba(X))
+        classes = np.asarray(getattr(est, "classes_", np.arange(proba.shape[1])))
+        return classes[proba.argmax(1)].astype(np.int64), proba
+    return np.asarray(est.predict(X)).astype(np.int64), None
+
+
+def timed_fit(est: Any, X: np.ndarray, y: np.ndarray) -> float:
+    t0 = time.perf_counter()
+    est.fit(X, y)
+    return time.perf_counter() - t0
+
+
+def trial_numbers(data: EpochsData, idx: np.ndarray) -> np.ndarray:
+    return data.metadata["trial"].to_numpy()[idx]
+
+
+def run_split(build: Builder, seed: int, data: EpochsData, split: Split,
+              alignment: str) -> FoldResult:
+    """Fit on ``split.train`` of one subject, score ``split.test``.
+
+    Test trials from a training session reuse the training reference (causal mode); a test
+    session other than the training ones is aligned as a new domain.
+    """
+    from eegdec.preprocessing.alignment import (
+        EuclideanAlignment,
+        align_new_domain,
+        align_same_domain,
+    )
+
+    X_tr, X_te = data.X[split.train], data.X[split.test]
+    if alignment != "none":
+        sessions = data.metadata["session"].astype(str)
+        ref = EuclideanAlignment().fit(X_tr)
+        X_tr = ref.transform(X_tr)
+        if set(sessions.iloc[split.test]) <= set(sessions.iloc[split.train]):
+            X_te = align_same_domain(ref, X_te, alignment)
+        else:
+            X_te = align_new_domain(X_te, alignment)
+    est = build(seed)
+    fit_s = timed_fit(est, X_tr, data.y[split.train])
+    t0 = time.perf_counter()
+    y_pred, proba = predict(est, X_te)
+    return FoldResult(split.subject, split.session, split.fold, len(split.train),
+                      data.y[split.test], y_pred, proba, trial_numbers(data, split.test),
+                      fit_s, time.perf_counter() - t0, est, X_te)

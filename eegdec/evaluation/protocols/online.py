@@ -1,0 +1,120 @@
+"""Online calibration: pre-train on the other subjects, then calibrate on the first N labelled
+trials of the target's last session and decode the rest one trial at a time."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from eegdec.data.epochs import EpochsData
+from eegdec.errors import BadInputError
+from eegdec.evaluation.protocols.base import (
+    Builder,
+    CrossSubjectProtocol,
+    FoldResult,
+    ModelSpec,
+    Unit,
+    predict,
+    timed_fit,
+    trial_numbers,
+)
+from eegdec.evaluation.protocols.loso import _domains
+from eegdec.evaluation.results import fold_id
+from eegdec.evaluation.splits import calib_sizes_for, sessions_in_order
+
+if TYPE_CHECKING:
+    from eegdec.evaluation.config import RunConfig
+
+
+def run_online(build: Builder, seed: int, source: EpochsData, target: EpochsData,
+               alignment: str, calib_sizes: list[int], *, kind: str,
+               fine_tune_epochs: int | None = None,
+               fine_tune_lr: float | None = None) -> list[FoldResult]:
+    """Online calibration for one target subject; one result per calibration size N.
+
+    The model is pre-trained once on ``source`` and reused for every N. The test set is
+    trials ``N_max .. end`` of the target's last session for every N. The alignment reference
+    is updated over the N calibration trials, then over each test trial as it arrives;
+    predictions are made one trial at a time. Torch estimators are fine-tuned on the
+    calibration trials (``fine_tune``); classical ones are refitted on source + calibration.
+    N = 0 uses the pre-trained model as is. ``fit_seconds`` includes the shared pre-training.
+    """
+    from eegdec.preprocessing.alignment import align_domains, streaming_aligner
+
+    session, order = sessions_in_order(target.metadata)[-1]
+    n_max = max(calib_sizes)
+    if len(order) - n_max < 1:
+        raise BadInputError(
+            f"Target subject {target.metadata['subject'].iloc[0]} session {session} has "
+            f"{len(order)} trials: none left to test after {n_max}; lower --calib-sizes."
+        )
+    X_src = align_domains(source.X, _domains(source), alignment)
+    pre = build(seed)
+    pre_s = timed_fit(pre, X_src, source.y)
+    test_idx = order[n_max:]
+    subject = str(target.metadata["subject"].iloc[0])
+    results = []
+    for n in calib_sizes:
+        cal_idx = order[:n]
+        aligner = streaming_aligner(alignment, np.concatenate([target.X[cal_idx],
+                                                               target.X[test_idx]]))
+        X_cal = aligner.transform(target.X[cal_idx]) if aligner is not None and n \
+            else target.X[cal_idx]
+        y_cal = target.y[cal_idx]
+        t0 = time.perf_counter()
+        if n == 0:
+            est = pre
+        elif kind == "torch":
+            est = copy.deepcopy(pre)
+            est.fine_tune(X_cal, y_cal, epochs=fine_tune_epochs, lr=fine_tune_lr)
+        else:
+            est = build(seed)
+            est.fit(np.concatenate([X_src, X_cal]), np.concatenate([source.y, y_cal]))
+        fit_s = pre_s + time.perf_counter() - t0
+        t0 = time.perf_counter()
+        X_te = np.empty_like(target.X[test_idx])
+        preds, probas = [], []
+        for j, i in enumerate(test_idx):  # streaming: align then predict each arriving trial
+            x = target.X[i]
+            X_te[j] = aligner.transform_one(x) if aligner is not None else x
+            y_hat, p = predict(est, X_te[j:j + 1])
+            preds.append(y_hat[0])
+            probas.append(None if p is None else p[0])
+        proba = None if probas[0] is None else np.stack(probas)
+        counts = np.bincount(y_cal, minlength=len(target.classes)).tolist()
+        results.append(FoldResult(subject, session, 0, source.n_trials + n, target.y[test_idx],
+                                  np.asarray(preds, dtype=np.int64), proba,
+                                  trial_numbers(target, test_idx), fit_s,
+                                  time.perf_counter() - t0, est, X_te, n_calib=n,
+                                  info={"calib_class_counts": counts}))
+    return results
+
+
+class OnlineCalibration(CrossSubjectProtocol):
+    """One unit per held-out subject; each calibration size N is one fold."""
+
+    name = "online"
+    default_seeds = (1, 2, 3)
+    description = "pre-train on other subjects, calibrate on N target trials, decode the rest"
+
+    def todo(self, target: EpochsData, spec: ModelSpec, seed: int, cfg: RunConfig,
+             done: set[str]) -> list[Any]:
+        session, order = sessions_in_order(target.metadata)[-1]
+        subject = str(target.metadata["subject"].iloc[0])
+        sizes = calib_sizes_for(len(order), tuple(cfg.calib_sizes))
+        if all(fold_id(spec.name, subject, session, 0, seed, n) in done for n in sizes):
+            return []
+        return sizes  # pre-training is shared by every N: a started subject reruns whole
+
+    def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
+        from eegdec.training.recipes import load_recipe
+
+        recipe = load_recipe(unit.model.name if unit.model.pipeline is None else "default",
+                             self.name)
+        return run_online(build, unit.seed, unit.source, unit.data, cfg.alignment, unit.todo,
+                          kind=unit.model.kind,
+                          fine_tune_epochs=cfg.fine_tune_epochs or recipe["fine_tune_epochs"],
+                          fine_tune_lr=recipe["fine_tune_lr"])
