@@ -144,7 +144,8 @@ def test_errors_are_one_line_eegdec_errors(tiny_sim):
 
 
 def test_unreadable_subject_skipped_only_when_asked(tiny_sim, monkeypatch):
-    from eegdec.data import load, simulated
+    from eegdec.data import simulated
+    from eegdec.preprocessing import load
 
     def flaky(spec, subject, **kw):
         if subject == 2:

@@ -63,3 +63,15 @@ def test_the_cli_offers_registered_protocols(toy_protocol, capsys):
     with pytest.raises(SystemExit):
         main(["run", "--help"])
     assert "first-half" in capsys.readouterr().out
+
+
+def test_recipes_name_only_registered_protocols():
+    import yaml
+
+    from eegdec.training.recipes import RECIPES_FILE
+
+    raw = yaml.safe_load(RECIPES_FILE.read_text())
+    named = set(raw["default"].get("protocols", {}))
+    for model in (raw.get("models") or {}).values():
+        named |= set((model or {}).get("protocols") or {})
+    assert named and named <= set(protocol_names())
