@@ -13,15 +13,26 @@ Every write goes to a temporary file that is flushed, fsynced and renamed over t
 finish folds at once). A process killed at any instant therefore leaves either the old or the
 new complete file, never a torn row; a fold's artefacts are written before its row, so a row
 on disk means the fold is complete.
+
+``results.csv`` is still checked whenever it is read, against damage from outside (a full
+disk, an edit, a copy cut short): a row that does not parse or breaks the schema (see
+:func:`parse_row`), or repeats a ``fold_id``, is moved to ``results.rejected.csv`` with its line
+number and the reason, a one-line warning (``logging``) and a line in ``logs/run.log`` say so,
+and the valid rows are rewritten atomically. The rejected folds are then no longer done, so a
+resumed run fits them again.
 """
 
 from __future__ import annotations
 
+import csv
 import fcntl
 import hashlib
 import io
 import json
+import logging
+import math
 import os
+import time
 from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -34,12 +45,33 @@ import pandas as pd
 from eegdec.errors import BadInputError, CorruptFileError
 from eegdec.evaluation.metrics import METRICS
 
+log = logging.getLogger(__name__)
 COLUMNS: tuple[str, ...] = (
     "fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session", "fold",
     "seed", "alignment", "n_calib", "n_train", "n_test", "n_classes", "classes", "chance_level",
     *METRICS,
     "fit_seconds", "predict_seconds", "eegdec_version", "config_hash",
 )
+# The schema of a row beyond its columns: text that must not be empty, integers >= 0 (only
+# n_calib may be missing), bounds of the numbers (others: any finite value), and the numbers
+# every fold has. A missing number is an empty field.
+TEXT_COLUMNS = ("fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session",
+                "alignment", "classes", "eegdec_version", "config_hash")
+INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes")
+BOUNDS: dict[str, tuple[float, float]] = {
+    **dict.fromkeys(INT_COLUMNS, (0, math.inf)),
+    **dict.fromkeys(("chance_level", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc",
+                     "sensitivity", "specificity", "event_sensitivity"), (0, 1)),
+    "kappa": (-1, 1),
+    **dict.fromkeys(("false_alarms_per_hour", "detection_latency_s", "fit_seconds",
+                     "predict_seconds"), (0, math.inf)),
+}
+REQUIRED = ("fold", "seed", "n_train", "n_test", "n_classes", "chance_level", "accuracy",
+            "balanced_accuracy", "fit_seconds", "predict_seconds")
+REJECTED_COLUMNS = ("rejected_at", "line", "reason", "text")
+_MAX_WARNINGS = 10  # rejected lines warned about one by one; the rest in one line
+Valid = dict[str, tuple[int, str, dict[str, Any]]]  # fold_id: (line number, line, typed row)
+Rejected = list[tuple[int, str, str]]  # (line number, reason, line)
 GROUP_KEYS = ("dataset", "paradigm", "protocol", "model", "alignment")
 SUMMARY_METRICS = ("accuracy", "balanced_accuracy", "kappa")
 SEIZURE_SUMMARY = ("sensitivity", "specificity", "false_alarms_per_hour")
@@ -92,6 +124,104 @@ def config_hash(config: dict[str, Any]) -> str:
     """Short stable hash of a JSON-serialisable config (keys sorted)."""
     blob = json.dumps(config, sort_keys=True, default=str).encode()
     return hashlib.sha256(blob).hexdigest()[:10]
+
+
+def _number(col: str, text: str) -> float:
+    """The value of a numeric field (``nan`` when empty); ValueError names what is wrong."""
+    if not text:
+        value = math.nan
+    else:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ValueError(f"{col} {text!r} is not a number") from None
+    if math.isnan(value):
+        if col in REQUIRED:
+            raise ValueError(f"{col} is missing")
+        return value
+    lo, hi = BOUNDS.get(col, (-math.inf, math.inf))
+    if not (math.isfinite(value) and lo <= value <= hi):
+        raise ValueError(f"{col} {text} is not a finite number in [{lo}, {hi}]")
+    if col in INT_COLUMNS:
+        if not value.is_integer():
+            raise ValueError(f"{col} {text} is not an integer")
+        return int(value)
+    return value
+
+
+def parse_row(fields: list[str], digest: str | None = None) -> dict[str, Any]:
+    """Typed row from the CSV fields of one line of ``results.csv``.
+
+    Raises ValueError naming the first problem: wrong number of fields, empty text, a number
+    that is missing where required, not finite or out of :data:`BOUNDS`, a ``fold_id`` other
+    than :func:`fold_id` of the row's model/subject/session/fold/seed/n_calib, or a
+    ``config_hash`` other than ``digest`` (when given).
+    """
+    if len(fields) != len(COLUMNS):
+        raise ValueError(f"{len(fields)} fields instead of {len(COLUMNS)} (torn or junk line)")
+    row: dict[str, Any] = dict(zip(COLUMNS, fields))
+    for col in COLUMNS:
+        if col in TEXT_COLUMNS:
+            if not row[col].strip():
+                raise ValueError(f"{col} is empty")
+        else:
+            row[col] = _number(col, row[col])
+    n_calib = None if math.isnan(row["n_calib"]) else row["n_calib"]
+    expected = fold_id(row["model"], row["subject"], row["session"], row["fold"], row["seed"],
+                       n_calib)
+    if row["fold_id"] != expected:
+        raise ValueError(f"fold_id {row['fold_id']!r} does not match its model, subject, "
+                         f"session, fold and seed ({expected!r})")
+    if digest is not None and row["config_hash"] != digest:
+        raise ValueError(f"config_hash {row['config_hash']!r} is not this run's ({digest})")
+    return row
+
+
+def _fields(line: str) -> list[str]:
+    try:
+        return next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise ValueError(f"not CSV ({exc})") from None
+
+
+def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]:
+    """Split the text of ``results.csv`` into valid and rejected lines.
+
+    Returns ``{fold_id: (line number, line, typed row)}`` for the valid rows, in file order,
+    and ``[(line number, reason, line)]`` for the others (lines count from 1, the header).
+    Empty lines are skipped; a repeated ``fold_id`` keeps its first valid row; when the header
+    is not :data:`COLUMNS` no line can be read, and all are rejected.
+    """
+    if not text.strip():
+        return {}, []
+    lines = [line.removesuffix("\r") for line in text.split("\n")]
+    valid: Valid = {}
+    rejected: Rejected = []
+    try:
+        header_ok = _fields(lines[0]) == list(COLUMNS)
+    except ValueError:
+        header_ok = False
+    if not header_ok:
+        rejected.append((1, "damaged header (not the columns of eegdec.evaluation.results."
+                            "COLUMNS)", lines[0]))
+    for number, line in enumerate(lines[1:], start=2):
+        if not line:
+            continue
+        if not header_ok:
+            rejected.append((number, "unreadable: the header (line 1) is damaged", line))
+            continue
+        try:
+            row = parse_row(_fields(line), digest)
+        except ValueError as exc:
+            rejected.append((number, str(exc), line))
+            continue
+        first = valid.get(row["fold_id"])
+        if first is not None:
+            rejected.append((number, f"duplicate of line {first[0]} (fold_id "
+                                     f"{row['fold_id']})", line))
+        else:
+            valid[row["fold_id"]] = (number, line, row)
+    return valid, rejected
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -154,18 +284,70 @@ class RunStore:
             finally:
                 fcntl.flock(fh, fcntl.LOCK_UN)
 
-    def read_rows(self) -> pd.DataFrame:
-        """All rows so far (empty frame with :data:`COLUMNS` if none)."""
+    @property
+    def rejected_path(self) -> Path:
+        return self.root / "results.rejected.csv"
+
+    def _digest(self) -> str | None:
+        config = self.read_config() or {}
+        return None if config.get("config_hash") is None else str(config["config_hash"])
+
+    def _scan(self, digest: str | None) -> tuple[Valid, Rejected]:
         if not self.results_path.exists():
-            return pd.DataFrame(columns=list(COLUMNS))
-        return pd.read_csv(self.results_path, dtype={"subject": str, "session": str})
+            return {}, []
+        return scan_results(self.results_path.read_bytes().decode(errors="replace"), digest)
+
+    def _write_lines(self, lines: Iterable[str]) -> None:
+        text = "".join(f"{line}\n" for line in (",".join(COLUMNS), *lines))
+        _atomic_write(self.results_path, text.encode())
+
+    def _checked(self, digest: str | None) -> Valid:
+        """The valid rows, after moving the rejected lines aside (hold the lock)."""
+        valid, rejected = self._scan(digest)
+        if not rejected:
+            return valid
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        old = self.rejected_path.read_bytes() if self.rejected_path.exists() else b""
+        if not old:
+            writer.writerow(REJECTED_COLUMNS)
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S")
+        writer.writerows((stamp, number, reason, line) for number, reason, line in rejected)
+        _atomic_write(self.rejected_path, old + buf.getvalue().encode())
+        self._write_lines(line for _, line, _ in valid.values())
+        where = f"moved to {self.rejected_path}"
+        messages = [f"{self.results_path} line {number}: {reason}; {where}"
+                    for number, reason, _ in rejected[:_MAX_WARNINGS]]
+        if len(rejected) > _MAX_WARNINGS:
+            messages.append(f"{self.results_path}: {len(rejected) - _MAX_WARNINGS} more "
+                            f"rejected line(s) {where}")
+        for message in messages:
+            log.warning(message)
+            self.log(f"rejected {message}")
+        return valid
+
+    def read_rows(self) -> pd.DataFrame:
+        """All valid rows so far (empty frame with :data:`COLUMNS` if none).
+
+        Invalid lines are moved aside first (see the module docstring).
+        """
+        digest = self._digest()
+        valid, rejected = self._scan(digest)
+        if rejected:
+            with self._lock():  # another process may be repairing or appending: scan again
+                valid = self._checked(digest)
+        return pd.DataFrame([row for _, _, row in valid.values()], columns=list(COLUMNS))
 
     def done(self) -> set[str]:
-        """``fold_id`` of every finished fold."""
+        """``fold_id`` of every finished fold (valid row)."""
         return set(self.read_rows()["fold_id"].astype(str))
 
     def append_rows(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Add rows (ignoring fold ids already present) with one atomic file replacement."""
+        """Add rows (ignoring fold ids already present) with one atomic file replacement.
+
+        Lines already in the file are kept byte for byte (the invalid ones are moved aside);
+        a new row that breaks the schema raises ValueError and nothing is written.
+        """
         new = pd.DataFrame(list(rows))
         if new.empty:
             return
@@ -173,15 +355,21 @@ class RunStore:
         if missing:
             raise ValueError(f"Result rows lack columns {sorted(missing)}.")
         with self._lock():
-            old = self.read_rows()
-            new = new[~new["fold_id"].isin(set(old["fold_id"].astype(str)))]
-            frames = [f for f in (old, new[list(COLUMNS)]) if not f.empty]
-            if not frames:
+            digest = self._digest()
+            valid = self._checked(digest)
+            new = new.drop_duplicates("fold_id")
+            new = new[~new["fold_id"].astype(str).isin(set(valid))]
+            if new.empty:
                 return
-            table = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-            buf = io.StringIO()
-            table.to_csv(buf, index=False)
-            _atomic_write(self.results_path, buf.getvalue().encode())
+            text = new[list(COLUMNS)].to_csv(index=False, header=False, lineterminator="\n")
+            added = text.removesuffix("\n").split("\n")
+            for line in added:
+                try:
+                    parse_row(_fields(line), digest)
+                except ValueError as exc:
+                    raise ValueError(f"Result row {line.split(',')[0]!r} breaks the schema: "
+                                     f"{exc}.") from None
+            self._write_lines([*(line for _, line, _ in valid.values()), *added])
 
     # -- artefacts ---------------------------------------------------------------------------
     def save_npz(self, kind: str, fid: str, **arrays: Any) -> Path:
