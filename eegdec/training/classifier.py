@@ -8,6 +8,8 @@ keywords MOABB's ``CrossSubjectEvaluation`` routes to ``fit``.
 from __future__ import annotations
 
 import copy
+import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,6 +64,9 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
     classes_, module_ (the trained ``EEGDecModule``), model_ (its ``nn.Module``), history_
     (one dict per epoch: ``epoch, train_loss, train_acc[, val_loss, val_acc]``), sfreq_,
     n_train_trials_ (target calibration trials included), seed_.
+
+    A fitted classifier pickles (``joblib.dump``, parallel workers) and has :meth:`save` /
+    :meth:`load` for sharing (docs/reliability.md).
     """
 
     # MOABB (CrossSubjectEvaluation with cs_mode) routes these through metadata routing.
@@ -260,8 +265,11 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         kwargs = dict(self.model_kwargs or {})
         if self.chs_info_ is not None:
             kwargs.setdefault("chs_info", self.chs_info_)
-        net = create_model(self.model, n_chans=X.shape[1], n_outputs=len(self.classes_),
-                           n_times=X.shape[2], sfreq=self.sfreq_, seed=seed, **kwargs)
+        # what rebuilds the network when the estimator is unpickled or loaded
+        self._net_spec = {"model": self.model, "build": dict(
+            n_chans=X.shape[1], n_outputs=len(self.classes_), n_times=X.shape[2],
+            sfreq=self.sfreq_, **kwargs)}
+        net = create_model(self.model, seed=seed, **self._net_spec["build"])
         if not isinstance(net, torch.nn.Module):
             raise BadInputError(
                 f"Model {self.model!r} is not a torch model: use "
@@ -315,6 +323,43 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
             name=f"{self.model}-fine-tune", memory_format=self.memory_format,
         )
         return self
+
+    # -- persistence ---------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle the trained network as its state dict: torch cannot pickle the parametrized
+        modules of some models (EEGNet's max-norm constraint...)."""
+        from eegdec.training.persistence import pack_module
+
+        state = dict(super().__getstate__())
+        if "module_" in state:
+            state["module_"] = pack_module(state["module_"])
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        from eegdec.training.persistence import unpack_module
+
+        if isinstance(state.get("module_"), dict):  # packed by __getstate__
+            state = dict(state, module_=unpack_module(state["module_"], state["_net_spec"]))
+        super().__setstate__(state)
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write the fitted classifier to directory ``path`` for sharing: ``weights.pt`` (a
+        tensor-only state dict) and ``model.json`` (parameters, fitted attributes, eegdec
+        version, weights checksum). See docs/reliability.md; returns the directory."""
+        from eegdec.training.persistence import save_classifier
+
+        return save_classifier(self, path)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> EEGDecClassifier:
+        """The classifier :meth:`save` wrote to ``path``, without running any pickled code.
+
+        Refuses (eegdec errors, one line) a missing file, weights that do not match the saved
+        checksum, and a file from another eegdec major version.
+        """
+        from eegdec.training.persistence import load_classifier
+
+        return load_classifier(cls, path)
 
     # -- inference -----------------------------------------------------------------------------
     @property
