@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# Resolved: ../shared may be a folder or a symlink, and eegdec names files by resolved paths.
+SHARED_DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()
 PHYSIONET_DIR = SHARED_DATA / "MNE-eegbci-data" / "files" / "eegmmidb" / "1.0.0"
 BONN_DIR = SHARED_DATA / "bonn"
 CORRUPT_EDF = SHARED_DATA / "bad" / "S001R02_crlf_corrupted.edf"

@@ -63,3 +63,14 @@ def test_missing_data_dir_fails_fast(tmp_path):
     with pytest.raises(DataNotFoundError, match="S001R04.edf"):
         load_epochs("PhysionetMI", [1], paradigm="LR", data_dir=tmp_path, cache=False)
 
+
+
+def test_a_symlinked_data_dir_reads_the_same_files(tmp_path):
+    link = tmp_path / "shared_link"
+    link.symlink_to(SHARED_DATA, target_is_directory=True)
+    with pytest.raises(DataNotFoundError) as err:
+        load_epochs("PhysionetMI", [2], events=["hands", "feet"], data_dir=link, cache=False)
+    assert str(PHYSIONET_DIR / "S002" / "S002R10.edf") in str(err.value)
+    via_link = load_epochs("PhysionetMI", [1], paradigm="LR", data_dir=link, cache=False)
+    direct = load_epochs("PhysionetMI", [1], paradigm="LR", data_dir=SHARED_DATA, cache=False)
+    np.testing.assert_array_equal(via_link.X, direct.X)

@@ -21,11 +21,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="only datasets offering this paradigm (MI, LeftRightImagery, seizure)")
 
 
+WIDTH = 100  # terminal columns the table fits in
+
+
 def command(args: argparse.Namespace) -> int:
     from eegdec.data.registry import get_dataset_spec, list_datasets
     from eegdec.paths import data_dir
 
-    rows = [("name", "paradigms", "subjects", "sessions", "chans", "sfreq", "classes", "on disk")]
+    rows = [("name", "paradigms", "subj", "sess", "chans", "sfreq", "on disk", "classes")]
     for name in list_datasets():
         spec = get_dataset_spec(name)
         if args.paradigm and args.paradigm.lower() not in {p.lower() for p in spec.paradigms}:
@@ -33,14 +36,24 @@ def command(args: argparse.Namespace) -> int:
         rows.append((
             spec.name, ",".join(spec.paradigms), str(len(spec.subjects)),
             str(len(spec.sessions)), str(spec.n_channels), f"{spec.sfreq:g}",
-            _short(",".join(spec.classes)), spec.presence(args.data_dir),
+            spec.presence(args.data_dir), ", ".join(spec.classes),
         ))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for line in _table(rows):
+        print(line)
     print(f"\ndata directory: {data_dir(args.data_dir)}")
     return 0
 
 
-def _short(text: str, width: int = 36) -> str:
-    return text if len(text) <= width else text[: width - 3] + "..."
+def _table(rows: list[tuple[str, ...]], width: int = WIDTH) -> list[str]:
+    """Columns padded to their widest cell; the last column (classes) goes on the lines
+    below each row, wrapped so that no line is wider than ``width``."""
+    import textwrap
+
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = []
+    for i, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip()[:width])
+        if i:
+            lines += textwrap.wrap(f"{rows[0][-1]}: {row[-1]}", width, initial_indent="    ",
+                                   subsequent_indent="      ", break_on_hyphens=False)
+    return lines

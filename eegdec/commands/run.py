@@ -87,7 +87,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
            "Example: --out runs/physionet")
     a("--resume", default=None, metavar="DIR",
       help="continue the run in DIR with its saved config (other options but --n-jobs, "
-           "--backend, --device, --report, --quiet are ignored). Example: --resume runs/x")
+           "--backend, --device, --report, --quiet, --verbose are ignored). "
+           "Example: --resume runs/x")
     a("--n-jobs", type=int, default=1,
       help="folds run in parallel processes (joblib; default: 1). Example: --n-jobs 4")
     a("--backend", default="loky", choices=Choices("eegdec.evaluation.backends:BACKENDS"),
@@ -98,6 +99,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--report", action="store_true",
       help="write RUN_DIR/report.html when the run ends. Example: --report")
     a("--quiet", action="store_true", help="print only the final table. Example: --quiet")
+    a("--verbose", action="store_true",
+      help="also print warnings raised by dependencies (always kept in RUN_DIR/logs/run.log). "
+           "Example: --verbose")
 
 
 def _config(args: argparse.Namespace):
@@ -105,7 +109,8 @@ def _config(args: argparse.Namespace):
     from eegdec.evaluation.runner import load_config
 
     runtime = {"device": args.device, "n_jobs": args.n_jobs, "backend": args.backend,
-               "quiet": args.quiet, "save_checkpoints": args.save_checkpoints}
+               "quiet": args.quiet, "verbose": args.verbose,
+               "save_checkpoints": args.save_checkpoints}
     if args.resume:
         cfg = load_config(args.resume)
         for key, value in runtime.items():
@@ -131,30 +136,33 @@ def _config(args: argparse.Namespace):
 
 
 def command(args: argparse.Namespace) -> int:
+    import contextlib
     import importlib.util
 
+    from eegdec.commands.progress import RunReporter
+    from eegdec.evaluation.results import RunStore, summarise, summary_console
     from eegdec.evaluation.runner import run_protocol
 
     cfg, out = _config(args)
-    bar = None
-    if not args.quiet:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(desc="folds", unit="fold", file=sys.stderr)
-
-    def progress(row: dict) -> None:
-        if bar is not None:
-            bar.update(1)
-            bar.write(f"{row['fold_id']}: accuracy {row['accuracy']:.3f}", file=sys.stderr)
-
+    reporter = RunReporter(sys.stderr, quiet=args.quiet)
     try:
-        store = run_protocol(cfg, out, progress=progress)
+        with _epoch_progress(cfg, reporter) if reporter.live else contextlib.nullcontext():
+            store = run_protocol(cfg, out, progress=reporter)
+    except KeyboardInterrupt:
+        reporter.close()
+        root = reporter.root
+        if root is None or not (root / "results.csv").exists():
+            print("interrupted before the first fold finished: nothing was saved.",
+                  file=sys.stderr)
+        else:
+            n = len(RunStore(root).read_rows())
+            print(f"interrupted: {n} finished folds are saved in {root}; resume with: "
+                  f"eegdec run --resume {root}", file=sys.stderr)
+        return 130
     finally:
-        if bar is not None:
-            bar.close()
-    summary = (store.root / "summary.md").read_text()
-    print(summary, end="")
-    print(f"results: {store.root}")
+        reporter.close()
+    print(summary_console(summarise(store.read_rows())), end="")
+    print(f"results: {store.root} (full table: summary.md)")
     if args.report:
         if importlib.util.find_spec("eegdec.interpret.report") is None:
             print("--report: eegdec.interpret.report is not available; skipped.",
@@ -164,3 +172,17 @@ def command(args: argparse.Namespace) -> int:
 
             print(f"report: {write_report(store.root)}")
     return 0
+
+
+def _epoch_progress(cfg, reporter):
+    """Epoch progress inside a fold, for sequential runs with a torch model."""
+    from eegdec.models.registry import get_model_info
+
+    if cfg.n_jobs != 1 or cfg.backend != "loky" or not any(
+            get_model_info(m).kind == "torch" for m in cfg.models):
+        import contextlib
+
+        return contextlib.nullcontext()
+    from eegdec.training.trainer import epoch_progress
+
+    return epoch_progress(reporter.epoch)

@@ -9,7 +9,8 @@ from eegdec.errors import BadInputError
 from eegdec.evaluation.splits import DEFAULT_CALIB_SIZES
 
 # Config keys that do not change results (left out of the hash that names the run).
-NOT_HASHED = ("device", "data_dir", "n_jobs", "backend", "save_checkpoints", "quiet")
+NOT_HASHED = ("device", "data_dir", "n_jobs", "backend", "save_checkpoints", "quiet",
+              "verbose")
 CLASS_WEIGHTS = ("none", "balanced")
 
 
@@ -41,6 +42,7 @@ class RunConfig:
     backend: str = "loky"
     save_checkpoints: bool = False
     quiet: bool = False
+    verbose: bool = False
 
     def resolved(self) -> RunConfig:
         """Validated copy with names normalised and defaults filled in."""

@@ -503,3 +503,35 @@ def summary_markdown(table: pd.DataFrame) -> str:
         cells.append(f"{int(r['n'])} {r['sd_over']}s")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def summary_console(table: pd.DataFrame, width: int = 100) -> str:
+    """The summary for a terminal: one header line per dataset/protocol/classes, then a row per
+    model (accuracy and kappa as ``mean ± sd``), no line wider than ``width``."""
+    if table.empty:
+        return "No finished folds yet.\n"
+    online = table["n_calib"].notna().any()
+    lines = []
+    for (dataset, protocol, classes), group in table.groupby(
+            ["dataset", "protocol", "classes"], sort=False):
+        chance = group["chance_level"].mean()
+        head = f"{dataset}, {protocol}: {classes} (chance {chance:.2f})"
+        lines.append(head if len(head) <= width else head[: width - 3] + "...")
+        cells = [["model", "alignment", *(["N"] if online else []), "accuracy", "kappa", "n"]]
+        for _, r in group.iterrows():
+            cells.append([
+                str(r["model"]), str(r["alignment"]),
+                *([("" if pd.isna(r["n_calib"]) else str(int(r["n_calib"])))] if online else []),
+                _mean_sd(r, "accuracy"), _mean_sd(r, "kappa"),
+                f"{int(r['n'])} {r['sd_over']}s"])
+        widths = [max(len(row[i]) for row in cells) for i in range(len(cells[0]))]
+        widths[0] = min(widths[0], max(width - sum(widths[1:]) - 2 * len(widths), 12))
+        for row in cells:
+            row[0] = row[0] if len(row[0]) <= widths[0] else row[0][: widths[0] - 1] + "~"
+            lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    return "\n".join(lines) + "\n"
+
+
+def _mean_sd(row: pd.Series, metric: str) -> str:
+    sd = row[f"{metric}_std"]
+    return f"{row[f'{metric}_mean']:.3f} ± {0.0 if pd.isna(sd) else sd:.3f}"

@@ -11,7 +11,8 @@ from __future__ import annotations
 import contextlib
 import shutil
 import time
-from collections.abc import Callable, Iterator
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +29,61 @@ from eegdec.evaluation.protocols import FoldResult, Protocol, Unit, get_protocol
 from eegdec.evaluation.results import RunStore, config_hash, fold_id
 
 
+class RunProgress:
+    """What a run reports while it goes; the base class ignores it (the CLI prints it)."""
+
+    def start(self, store: RunStore, total: int | None) -> None:
+        """Called once the run is checked and planned: ``total`` folds still to run."""
+
+    def loading(self, dataset: str, subject: int) -> None:
+        """A subject's epochs are about to be read (from the cache or the files)."""
+
+    def fold_done(self, row: dict[str, Any]) -> None:
+        """A fold finished; ``row`` is its results row."""
+
+
 def default_run_dir(cfg: RunConfig, digest: str) -> Path:
     return Path("eegdec_results") / f"{cfg.dataset}-{cfg.paradigm}-{cfg.protocol}-{digest}"
 
 
-def _iter_subjects(cfg: RunConfig) -> Iterator[EpochsData]:
+def _subjects(cfg: RunConfig) -> list[int]:
+    from eegdec.data.registry import check_subjects, get_dataset_spec
+
+    return check_subjects(get_dataset_spec(cfg.dataset), cfg.subjects)
+
+
+def _iter_subjects(cfg: RunConfig, progress: RunProgress) -> Iterator[EpochsData]:
     from eegdec.preprocessing.load import iter_subject_epochs
 
-    yield from iter_subject_epochs(cfg.dataset, cfg.subjects, paradigm=cfg.paradigm,
-                                   events=cfg.events, data_dir=cfg.data_dir)
+    for subject in _subjects(cfg):
+        progress.loading(cfg.dataset, subject)
+        yield from iter_subject_epochs(cfg.dataset, [subject], paradigm=cfg.paradigm,
+                                       events=cfg.events, data_dir=cfg.data_dir)
+
+
+def _total(cfg: RunConfig, protocol: Protocol, n_model_seeds: int, done: set[str]
+           ) -> int | None:
+    """Folds still to run, from the registry entry's sessions (``None`` if unknown)."""
+    from eegdec.data.registry import get_dataset_spec
+
+    per = protocol.n_folds(cfg, get_dataset_spec(cfg.dataset).sessions)
+    return None if per is None else max(per * len(_subjects(cfg)) * n_model_seeds - len(done),
+                                        0)
+
+
+@contextlib.contextmanager
+def _warnings_to_log(store: RunStore, echo: bool) -> Iterator[None]:
+    """Warnings raised by dependencies go to the run's log (and the console when ``echo``)."""
+    caught: list[warnings.WarningMessage] = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("default")
+            yield
+    finally:  # outside the recording context: echoed warnings reach the console
+        for w in caught:
+            store.log(f"warning: {w.category.__name__}: {w.message} ({w.filename}:{w.lineno})")
+            if echo:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 # -- executing one unit -------------------------------------------------------------------------
@@ -45,13 +92,15 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
     """Run one unit, write its artefacts then its rows; return the rows."""
     ref = unit.data
     build = builder(unit.model, cfg, ref.sfreq, len(ref.classes))
-    results = protocol.run(unit, build, cfg)
     store = RunStore(root)
+    with _warnings_to_log(store, cfg.verbose):
+        results = protocol.run(unit, build, cfg)
     rows = []
     for res in results:
         fid = fold_id(unit.model.name, res.subject, res.session, res.fold, unit.seed,
                       res.n_calib)
-        _save_artefacts(store, fid, unit, res, cfg)
+        with _warnings_to_log(store, cfg.verbose):
+            _save_artefacts(store, fid, unit, res, cfg)
         rows.append(_row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res)))
         store.log(f"{fid}: accuracy {rows[-1]['accuracy']:.3f} n_test {res.y_true.size}"
                   + (f" calib class counts {res.info['calib_class_counts']}"
@@ -122,17 +171,18 @@ def prepare(cfg: RunConfig, out: str | Path | None = None) -> tuple[RunConfig, R
 
 
 def run_protocol(cfg: RunConfig, out: str | Path | None = None,
-                 progress: Callable[[dict[str, Any]], None] | None = None) -> RunStore:
+                 progress: RunProgress | None = None) -> RunStore:
     """Run (or resume) ``cfg`` into ``out``; return the run's :class:`RunStore`.
 
-    ``progress`` is called with every finished row. A run that fails before its first fold
-    leaves no new run directory behind.
+    ``progress`` hears of the plan, each subject loaded and each fold finished. A run that
+    fails before its first fold leaves no new run directory behind.
     """
     resolved = cfg.resolved()
     fresh = not Path(out or default_run_dir(resolved, config_hash(resolved.hashed()))).exists()
     cfg, store, digest = prepare(resolved, out)
     try:
-        _run(cfg, store, digest, progress)
+        with _warnings_to_log(store, cfg.verbose):
+            _run(cfg, store, digest, progress or RunProgress())
     except BaseException:
         if fresh and not store.results_path.exists():  # failed before its first fold
             shutil.rmtree(store.root, ignore_errors=True)
@@ -141,16 +191,19 @@ def run_protocol(cfg: RunConfig, out: str | Path | None = None,
     return store
 
 
-def _run(cfg: RunConfig, store: RunStore, digest: str,
-         progress: Callable[[dict[str, Any]], None] | None) -> None:
+def _run(cfg: RunConfig, store: RunStore, digest: str, progress: RunProgress) -> None:
     from joblib import Parallel, delayed
+
+    from eegdec.evaluation.protocols.base import seeds_for
 
     specs = model_specs(cfg)
     done = store.done()
     store.log(f"start {time.strftime('%Y-%m-%d %H:%M:%S')} config {digest}, "
               f"{len(done)} folds already done")
     protocol = get_protocol(cfg.protocol)
-    units = protocol.plan(_iter_subjects(cfg), specs, cfg, done)
+    progress.start(store, _total(cfg, protocol, sum(len(seeds_for(cfg, s)) for s in specs),
+                                 done))
+    units = protocol.plan(_iter_subjects(cfg, progress), specs, cfg, done)
     root = str(store.root)
     parallel = cfg.n_jobs != 1 or cfg.backend != "loky"
     return_as = "list" if returns_lists(cfg.backend) else "generator_unordered"
@@ -162,8 +215,7 @@ def _run(cfg: RunConfig, store: RunStore, digest: str,
         )
         for rows in outputs:
             for row in rows:
-                if progress is not None:
-                    progress(row)
+                progress.fold_done(row)
 
 
 def load_config(run_dir: str | Path) -> RunConfig:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +25,26 @@ from eegdec.training.data import EpochsDataModule, TensorBatches, as_tensors
 from eegdec.training.module import EEGDecModule
 
 _LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric", "lightning")
+EpochListener = Callable[[int, int, dict[str, float]], None]
+_EPOCH_LISTENERS: list[EpochListener] = []
+
+
+@contextmanager
+def epoch_progress(listener: EpochListener) -> Iterator[None]:
+    """Call ``listener(epoch, max_epochs, metrics)`` after every training epoch of every fit in
+    this process while the context is open (the CLI shows it as progress inside a fold)."""
+    _EPOCH_LISTENERS.append(listener)
+    try:
+        yield
+    finally:
+        _EPOCH_LISTENERS.remove(listener)
+
+
+class _EpochReporter(Callback):
+    def on_train_epoch_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if v.numel() == 1}
+        for listener in list(_EPOCH_LISTENERS):
+            listener(trainer.current_epoch + 1, trainer.max_epochs, metrics)
 
 
 def resolve_device(device: str) -> str:
@@ -144,6 +167,8 @@ def fit_module(
         raise BadInputError(f"epochs must be >= 1, got {epochs}.")
     has_val = data.val is not None
     cbs: list[Callback] = list(callbacks or [])
+    if _EPOCH_LISTENERS:
+        cbs.append(_EpochReporter())
     if early_stopping_patience is not None:
         if not has_val:
             raise BadInputError(
@@ -179,9 +204,23 @@ def fit_module(
             log_every_n_steps=1,
             default_root_dir=str(log_dir) if log_dir is not None else None,
         )
-        trainer.fit(module, datamodule=data)
+        _fit_keeping_interrupts(trainer, module, data)
     module.cpu()
     return module.history[start:]
+
+
+def _fit_keeping_interrupts(trainer: L.Trainer, module: EEGDecModule,
+                            data: EpochsDataModule) -> None:
+    """``trainer.fit``, with Ctrl-C raised as ``KeyboardInterrupt``: Lightning turns it into
+    ``sys.exit(1)`` and ignores SIGINT from then on, which would hide it from the caller."""
+    try:
+        trainer.fit(module, datamodule=data)
+    except SystemExit:
+        if not trainer.interrupted:
+            raise
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        raise KeyboardInterrupt from None
 
 
 @torch.no_grad()

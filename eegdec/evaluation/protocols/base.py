@@ -90,6 +90,11 @@ class Protocol:
     def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
         raise NotImplementedError
 
+    def n_folds(self, cfg: RunConfig, sessions: tuple[str, ...]) -> int | None:
+        """Folds per subject, model and seed for a dataset with ``sessions`` (for progress
+        totals; ``None``: unknown, an upper bound is fine)."""
+        return None
+
     def meta_for(self, unit: Unit, res: FoldResult) -> Any:
         """Metadata rows of a result's test trials, in the order of ``res.y_true``."""
         meta = unit.data.metadata

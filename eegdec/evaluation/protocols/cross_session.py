@@ -20,3 +20,6 @@ class CrossSession(SubjectSplitProtocol):
 
     def splits(self, data: EpochsData, cfg: RunConfig) -> list[Split]:
         return cross_session(data.metadata)
+
+    def n_folds(self, cfg: RunConfig, sessions: tuple[str, ...]) -> int:
+        return max(len(sessions) - 1, 0)

@@ -62,6 +62,9 @@ class LeaveOneSubjectOut(CrossSubjectProtocol):
         return [s for s, _ in sessions_in_order(target.metadata)
                 if fold_id(spec.name, subject, s, 0, seed) not in done]
 
+    def n_folds(self, cfg: RunConfig, sessions: tuple[str, ...]) -> int:
+        return len(sessions)
+
     def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
         return run_loso(build, unit.seed, unit.source, unit.data, cfg.alignment,
                         sessions=unit.todo)

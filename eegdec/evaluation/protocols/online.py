@@ -109,6 +109,9 @@ class OnlineCalibration(CrossSubjectProtocol):
             return []
         return sizes  # pre-training is shared by every N: a started subject reruns whole
 
+    def n_folds(self, cfg: RunConfig, sessions: tuple[str, ...]) -> int:
+        return len(set(cfg.calib_sizes))  # an upper bound: sizes above half a session drop
+
     def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
         from eegdec.training.recipes import load_recipe
 

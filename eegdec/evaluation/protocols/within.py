@@ -22,6 +22,9 @@ class WithinChronological(SubjectSplitProtocol):
     def splits(self, data: EpochsData, cfg: RunConfig) -> list[Split]:
         return within_co(data.metadata, data.y)
 
+    def n_folds(self, cfg: RunConfig, sessions: tuple[str, ...]) -> int:
+        return len(sessions)
+
 
 class WithinCrossValidation(SubjectSplitProtocol):
     """Per session, k folds (stratified shuffled, or contiguous blocks with ``--cv``)."""
@@ -32,3 +35,6 @@ class WithinCrossValidation(SubjectSplitProtocol):
     def splits(self, data: EpochsData, cfg: RunConfig) -> list[Split]:
         return within_cv(data.metadata, data.y, n_folds=cfg.n_folds, cv=cfg.cv,
                          seed=cfg.cv_seed)
+
+    def n_folds(self, cfg: RunConfig, sessions: tuple[str, ...]) -> int:
+        return len(sessions) * cfg.n_folds
