@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from eegdec.errors import DataNotFoundError
+
 _PKG = Path(__file__).resolve().parent
 
 
@@ -14,6 +16,26 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
         if cand:
             return Path(cand).expanduser().resolve()
     return Path("~/mne_data").expanduser().resolve()
+
+
+def existing_data_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """:func:`data_dir`; a directory the user chose (argument or environment) must exist.
+
+    Only the default ``~/mne_data`` may be missing: a download creates it.
+    """
+    root = data_dir(explicit)
+    origin = next((name for name, cand in (("--data-dir", explicit),
+                                           ("$EEGDEC_DATA", os.environ.get("EEGDEC_DATA")),
+                                           ("$MNE_DATA", os.environ.get("MNE_DATA")))
+                   if cand), None)
+    if origin is not None and not root.is_dir():
+        state = "is not a folder" if root.exists() else "does not exist"
+        raise DataNotFoundError(
+            f"Data directory {root} (from {origin}) {state}: point {origin} at the folder "
+            "that holds the dataset files (see `eegdec datasets --data-dir DIR`), or fetch "
+            "them there with `eegdec download --data-dir DIR`."
+        )
+    return root
 
 
 def cache_dir(explicit: str | os.PathLike | None = None) -> Path:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -132,7 +134,12 @@ class EpochsData:
 
     # -- persistence -------------------------------------------------------------------------
     def save(self, path: str | Path) -> Path:
-        """Write to one ``.npz`` file atomically (temp file + rename)."""
+        """Write to one ``.npz`` file atomically, safe under concurrent writers.
+
+        Each writer fills its own temporary file (pid + random suffix) beside ``path`` and
+        renames it over ``path``: a reader sees the old file or a whole new one, never a part,
+        and when two processes write the same file the last rename wins.
+        """
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         header = {
@@ -140,12 +147,17 @@ class EpochsData:
             "sfreq": float(self.sfreq), "montage": self.montage, "dataset": self.dataset,
             "info": self.info, "metadata": self.metadata.to_json(orient="split"),
         }
-        tmp = path.with_name(f".{path.name}.tmp")
-        with open(tmp, "wb") as fh:
-            np.savez(fh, X=self.X, y=self.y, header=np.frombuffer(
-                json.dumps(header).encode(), dtype=np.uint8))
-            fh.flush()
-        tmp.replace(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{uuid.uuid4().hex[:12]}.tmp")
+        try:
+            with open(tmp, "wb") as fh:
+                np.savez(fh, X=self.X, y=self.y, header=np.frombuffer(
+                    json.dumps(header).encode(), dtype=np.uint8))
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
         return path
 
     @classmethod

@@ -4,7 +4,10 @@ eegdec never re-implements a dataset MOABB has; it wraps MOABB's dataset classes
 
 - points MNE/MOABB at the data directory through environment variables for the duration of
   the load (no write to ``~/.mne``), with ``MOABB_DOWNLOAD_PROVIDER=upstream`` so MOABB does
-  not query its remote index first (~40 s of retries offline);
+  not query its remote index first (~40 s of retries offline). MOABB reads the location from
+  nowhere else, so the load must stay in this process and thread:
+  :func:`eegdec.preprocessing.load.iter_subject_epochs` runs MOABB's joblib calls
+  sequentially, and a lock keeps two threads from swapping the variables under each other;
 - checks the files named in datasets.yaml's ``layout`` before calling MOABB, so a missing file
   fails in milliseconds offline with the exact path and how to get it;
 - for PhysionetMI, configures MOABB's ``hand_runs``/``feet_runs`` so that only the runs holding
@@ -18,6 +21,7 @@ import contextlib
 import logging
 import os
 import socket
+import threading
 import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -35,29 +39,37 @@ if TYPE_CHECKING:  # pragma: no cover
 log = logging.getLogger(__name__)
 
 
+_ENV_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def mne_data_env(root: Path) -> Iterator[None]:
-    """Make MNE and MOABB read (and download) under ``root`` while the block runs."""
+    """Make MNE and MOABB read (and download) under ``root`` while the block runs.
+
+    Holds a process-wide lock: a second thread waits instead of seeing, or restoring, the
+    first one's variables mid-load.
+    """
     import mne
 
-    keys = {"MNE_DATA": str(root), "MOABB_DOWNLOAD_PROVIDER":
-            os.environ.get("MOABB_DOWNLOAD_PROVIDER", "upstream")}
-    # A per-dataset path in ~/.mne/mne-python.json would win over MNE_DATA: override it.
-    for key in mne.get_config():
-        if key.startswith("MNE_DATASETS_") and key.endswith("_PATH"):
-            keys[key] = str(root)
-    keys.setdefault("MNE_DATASETS_EEGBCI_PATH", str(root))
-    keys.setdefault("MNE_DATASETS_BNCI_PATH", str(root))
-    saved = {k: os.environ.get(k) for k in keys}
-    os.environ.update(keys)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    with _ENV_LOCK:
+        keys = {"MNE_DATA": str(root), "MOABB_DOWNLOAD_PROVIDER":
+                os.environ.get("MOABB_DOWNLOAD_PROVIDER", "upstream")}
+        # A per-dataset path in ~/.mne/mne-python.json would win over MNE_DATA: override it.
+        for key in mne.get_config():
+            if key.startswith("MNE_DATASETS_") and key.endswith("_PATH"):
+                keys[key] = str(root)
+        keys.setdefault("MNE_DATASETS_EEGBCI_PATH", str(root))
+        keys.setdefault("MNE_DATASETS_BNCI_PATH", str(root))
+        saved = {k: os.environ.get(k) for k in keys}
+        os.environ.update(keys)
+        try:
+            yield
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
 
 
 def is_online(url: str, timeout: float = 3.0) -> bool:
@@ -119,10 +131,8 @@ def _check_files(spec: DatasetSpec, subject: int, root: Path) -> None:
 def _physionet_raws(spec: DatasetSpec, subject: int, events: Sequence[str], root: Path,
                     skip_bad_files: bool) -> dict[str, dict[str, mne.io.BaseRaw]]:
     """Read only the PhysionetMI runs that hold ``events``, one run at a time."""
-    runs = sorted({r for c in events for r in spec.runs[c]})
-    pattern = spec.layout["run_file"]
-    base = root / spec.layout["root"]
-    paths = {r: base / pattern.format(subject=subject, run=r) for r in runs}
+    paths = spec.run_files(subject, events, root)
+    runs = list(paths)
     missing = [p for p in paths.values() if not p.is_file()]
     if missing and not is_online(spec.url):
         need = ", ".join(f"R{r:02d}" for r, p in paths.items() if p in missing)

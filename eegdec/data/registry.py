@@ -59,9 +59,41 @@ class DatasetSpec:
         base = _data_dir(root) / self.layout.get("root", "")
         return [base / p.format(subject=subject) for p in self.layout.get("files", [])]
 
+    @property
+    def built_in(self) -> bool:
+        """Generated in memory (``loader: simulated``): no files, no data directory."""
+        return self.loader == "simulated"
+
+    def run_files(self, subject: int, events: Sequence[str],
+                  root: str | os.PathLike | None = None) -> dict[int, Path]:
+        """Run number -> file, for the runs holding ``events`` (entries with ``runs:``)."""
+        base = _data_dir(root) / self.layout["root"]
+        runs = sorted({r for c in events for r in self.runs[c]})
+        return {r: base / self.layout["run_file"].format(subject=subject, run=r) for r in runs}
+
+    def source_files(self, subject: int, events: Sequence[str],
+                     root: str | os.PathLike | None = None) -> list[Path]:
+        """Every file whose content determines ``subject``'s epochs for ``events``.
+
+        PhysionetMI-style entries (``runs:``): the runs holding ``events``. MOABB entries with
+        ``layout.files``: those files (what MOABB reads per subject). Otherwise (seizure sets,
+        whose ``files`` are presence markers, or no file list): every file under the dataset
+        folder, or under the data directory when that is the dataset folder itself.
+        Built-in datasets: none.
+        """
+        if self.built_in:
+            return []
+        if self.runs and "run_file" in self.layout:
+            return list(self.run_files(subject, events, root).values())
+        if self.loader == "moabb" and self.layout.get("files"):
+            return self.subject_files(subject, root)
+        base = _data_dir(root) / self.layout.get("root", "")
+        folder = base if base.is_dir() else _data_dir(root)
+        return sorted(p for p in folder.rglob("*") if p.is_file())
+
     def presence(self, root: str | os.PathLike | None = None) -> str:
         """``built-in``, ``yes``, ``partial (k/n subjects)`` or ``no``, from the file layout."""
-        if self.loader == "simulated":
+        if self.built_in:
             return "built-in"
         if not self.layout.get("root"):
             return "unknown"

@@ -31,6 +31,8 @@ def backend(name: str, n_jobs: int) -> Iterator[None]:
     dask joins the cluster named by ``DASK_SCHEDULER_ADDRESS`` (else starts a local one), ray
     the one named by ``RAY_ADDRESS``; each task ships its subject's epochs, so workers need
     no data directory (dask warns about such "large graphs", which is expected here).
+    Subjects are read in this process while the backend is active, with MNE's and MOABB's
+    own joblib calls kept sequential (:func:`~eegdec.preprocessing.load.iter_subject_epochs`).
     """
     from joblib import parallel_config
 

@@ -20,6 +20,7 @@ from eegdec.data.registry import DatasetSpec, check_subjects, get_dataset_spec
 from eegdec.errors import BadInputError, CorruptFileError
 from eegdec.paths import cache_dir as _cache_dir
 from eegdec.paths import data_dir as _data_dir
+from eegdec.paths import existing_data_dir
 from eegdec.preprocessing.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
@@ -37,25 +38,36 @@ def iter_subject_epochs(
     cache_dir: str | os.PathLike | None = None,
     skip_bad_files: bool = False,
 ) -> Iterator[EpochsData]:
-    """Yield one subject's :class:`EpochsData` at a time (from the epoch cache when warm)."""
-    from eegdec.data.cache import cache_key, cache_path, load_or_build
+    """Yield one subject's :class:`EpochsData` at a time (from the epoch cache when warm).
+
+    A subject is read in the calling process and thread: joblib calls inside MNE and MOABB
+    run sequentially, so a surrounding ``parallel_config`` (``eegdec run --n-jobs``) neither
+    lends them its workers, which lack the data directory, nor has its own pool shut down.
+    """
+    from joblib import parallel_config
+
+    from eegdec.data.cache import cache_key, cache_path, load_or_build, source_identity
 
     spec = get_dataset_spec(dataset)
     paradigm, classes = resolve_events(spec, paradigm, events)
     # A dataset may name its own default preprocessing (seizure sets: options.pipeline).
     pipe = Pipeline.for_dataset(spec, pipeline)
     pipe.epoch_window(spec.window)  # fail on a bad window before loading anything
-    root = _data_dir(data_dir)
+    root = _data_dir(data_dir) if spec.built_in else existing_data_dir(data_dir)
     load_subject = get_loader(spec.loader)
     spec_config = {k: v for k, v in dataclasses.asdict(spec).items()
                    if k not in ("citation", "description", "download_size", "url", "aliases")}
     for subject in check_subjects(spec, subjects):
         def build(subject: int = subject) -> EpochsData:
-            return load_subject(spec, subject, paradigm=paradigm, events=classes,
-                                pipeline=pipe, data_dir=root, skip_bad_files=skip_bad_files)
+            with parallel_config(backend="sequential", n_jobs=1):
+                return load_subject(spec, subject, paradigm=paradigm, events=classes,
+                                    pipeline=pipe, data_dir=root, skip_bad_files=skip_bad_files)
 
+        source = None if spec.built_in else {
+            "data_dir": str(root),
+            "files": source_identity(spec.source_files(subject, classes, root))}
         key = cache_key(spec_config, subject, paradigm, classes,
-                        {**pipe.config(), "skip_bad_files": skip_bad_files})
+                        {**pipe.config(), "skip_bad_files": skip_bad_files}, source)
         try:
             epochs = (load_or_build(cache_path(_cache_dir(cache_dir), spec.name, subject, key),
                                     build) if cache else build())
