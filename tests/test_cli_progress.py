@@ -97,30 +97,26 @@ def test_a_terminal_gets_a_bar_with_total_eta_and_epochs(tmp_path):
     assert "eegnet, subject 1, session 1, fold 0, seed 1: accuracy" in screen
 
 
-def test_ctrl_c_during_training_says_how_to_resume_and_resume_finishes(tmp_path):
+def test_ctrl_c_during_training_says_how_to_resume(tmp_path):
+    # Resuming after Ctrl-C: tests/test_cli_run.py::test_sigkill_and_sigint_lose_at_most_...
     out = tmp_path / "run"
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(_cli("run", *SIM, "--model", "csp-lda", "--model", "eegnet",
-                                 "--epochs", "60", "--out", str(out)),
+                                 "--epochs", "2000", "--out", str(out)),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     results = out / "results.csv"
     end = time.time() + 120
     while time.time() < end and not (results.exists()
                                      and len(results.read_text().splitlines()) == 3):
         time.sleep(0.1)
-    time.sleep(2)  # eegnet is training now (Lightning would turn Ctrl-C into exit 1)
+    time.sleep(3)  # eegnet is training (Lightning alone would turn Ctrl-C into exit 1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130 and "Traceback" not in err
-    saved = pd.read_csv(results)
     assert err.strip().splitlines()[-1] == (
-        f"interrupted: {len(saved)} finished folds are saved in {out}; resume with: "
+        f"interrupted: 2 finished folds are saved in {out}; resume with: "
         f"eegdec run --resume {out}")
-    assert 2 <= len(saved) < 4 and (saved["model"] == "csp-lda").sum() == 2
-    assert main(["run", "--resume", str(out), "--quiet"]) == 0
-    rows = pd.read_csv(results)
-    assert len(rows) == 4 and rows["fold_id"].is_unique
-    assert set(saved["fold_id"]) < set(rows["fold_id"])
+    assert sorted(pd.read_csv(results)["model"]) == ["csp-lda", "csp-lda"]
 
 
 def test_ctrl_c_before_the_first_fold_leaves_nothing(tmp_path):

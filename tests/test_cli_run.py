@@ -163,7 +163,7 @@ def test_sigkill_and_sigint_lose_at_most_the_running_fold(tmp_path):
     _wait_rows(results, proc, len(after_kill) + 2)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and "re-run the same command to resume" in err
+    assert proc.returncode == 130 and f"resume with: eegdec run --resume {run}" in err
     after_int = _rows(run)
     assert set(after_kill["fold_id"]) < set(after_int["fold_id"])
     assert main(["run", "--resume", str(run), "--quiet"]) == 0

@@ -151,7 +151,7 @@ def command(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         reporter.close()
         root = reporter.root
-        if root is None or not (root / "results.csv").exists():
+        if root is None or not RunStore(root).results_path.exists():
             print("interrupted before the first fold finished: nothing was saved.",
                   file=sys.stderr)
         else:

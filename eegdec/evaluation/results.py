@@ -256,10 +256,18 @@ class RunStore:
         text = yaml.safe_dump({"config_hash": digest, **config}, sort_keys=False)
         _atomic_write(self.root / "config.yaml", text.encode())
 
+    @property
+    def config_path(self) -> Path:
+        return self.root / "config.yaml"
+
+    def is_run_dir(self) -> bool:
+        """Whether the folder holds a run (a config or results)."""
+        return self.root.is_dir() and (self.config_path.exists() or self.results_path.exists())
+
     def read_config(self) -> dict[str, Any] | None:
         import yaml
 
-        path = self.root / "config.yaml"
+        path = self.config_path
         if not path.exists():
             return None
         try:

@@ -71,14 +71,12 @@ class RunReport:
 
     def __init__(self, run_dir: str | os.PathLike) -> None:
         self.root = Path(run_dir)
-        if not self.root.is_dir() or not any(
-            (self.root / f).exists() for f in ("config.yaml", "results.csv")
-        ):
+        self.store = RunStore(self.root)
+        if not self.store.is_run_dir():
             raise BadInputError(
                 f"{run_dir} is not a run directory (no config.yaml or results.csv): pass the "
                 "folder written by `eegdec run --out`."
             )
-        self.store = RunStore(self.root)
         self.rows = self.store.read_rows()
 
     @property
@@ -94,11 +92,10 @@ class RunReport:
     def config(self) -> Section:
         sec = Section("Configuration", "The resolved settings of this run; its hash is part of "
                       "every result row, so results from different settings never mix.")
-        path = self.root / "config.yaml"
-        if not path.exists():
+        if not self.store.config_path.exists():
             sec.note = "No config.yaml in this run directory."
         else:
-            sec.body = f"<pre>{html.escape(path.read_text())}</pre>"
+            sec.body = f"<pre>{html.escape(self.store.config_path.read_text())}</pre>"
         return sec
 
     def results(self) -> Section:
