@@ -133,9 +133,10 @@ def _config(args: argparse.Namespace):
 def command(args: argparse.Namespace) -> int:
     import importlib.util
 
-    from eegdec.evaluation.runner import run_protocol
+    from eegdec.evaluation.runner import check_run, run_protocol
 
     cfg, out = _config(args)
+    check_run(cfg, out)  # bad input fails before the progress bar prints
     bar = None
     if not args.quiet:
         from tqdm.auto import tqdm
