@@ -11,6 +11,7 @@ import argparse
 import importlib
 import os
 import sys
+from typing import Any, NoReturn
 
 from eegdec._version import __version__
 
@@ -24,8 +25,20 @@ COMMANDS = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors (no usage block) that refuses empty option values."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"error: {self.prog}: {message}; see `{self.prog} --help`.\n")
+
+    def _get_value(self, action: argparse.Action, arg_string: str) -> Any:
+        if action.nargs != argparse.PARSER and not arg_string.strip():
+            raise argparse.ArgumentError(action, "empty value: give one")
+        return super()._get_value(action, arg_string)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="eegdec",
         description="EEG decoding for BCIs: load, preprocess, train, evaluate, interpret.",
         epilog="Example: eegdec run --paradigm MI --dataset BNCI2014001 --model dbconformer",

@@ -179,10 +179,10 @@ def test_bad_inputs():
     clf = tiny(epochs=1).fit(X, y)
     with pytest.raises(BadInputError, match="time samples"):
         clf.predict(X[:, :, :100])
-    with pytest.raises(ValueError, match="features"):  # channel count: sklearn's own check
+    with pytest.raises(BadInputError, match="3 channels but the model was fitted on 4"):
         clf.predict(X[:, :3])
     X[0, 0, 0] = np.inf
-    with pytest.raises(ValueError, match="infinity"):  # sklearn's input check
+    with pytest.raises(BadInputError, match="NaN or inf"):
         clf.fine_tune(X, y)
 
 

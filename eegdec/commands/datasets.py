@@ -18,20 +18,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", default=None,
                         help="data directory (default: $EEGDEC_DATA, $MNE_DATA, ~/mne_data)")
     parser.add_argument("--paradigm", default=None,
-                        help="only datasets offering this paradigm (MI, LeftRightImagery, seizure)")
+                        help="only datasets offering this paradigm (MI, LeftRightImagery or LR, "
+                             "seizure)")
 
 
 WIDTH = 100  # terminal columns the table fits in
 
 
 def command(args: argparse.Namespace) -> int:
+    from eegdec.data.paradigms import check_paradigm
     from eegdec.data.registry import get_dataset_spec, list_datasets
     from eegdec.paths import data_dir
 
+    wanted = check_paradigm(args.paradigm).lower() if args.paradigm is not None else None
     rows = [("name", "paradigms", "subj", "sess", "chans", "sfreq", "on disk", "classes")]
     for name in list_datasets():
         spec = get_dataset_spec(name)
-        if args.paradigm and args.paradigm.lower() not in {p.lower() for p in spec.paradigms}:
+        if wanted and wanted not in {p.lower() for p in spec.paradigms}:
             continue
         rows.append((
             spec.name, ",".join(spec.paradigms), str(len(spec.subjects)),

@@ -49,6 +49,8 @@ def command(args: argparse.Namespace) -> int:
     from eegdec.preprocessing.load import load_epochs
 
     ckpt = Path(args.checkpoint)
+    if Path(args.out).exists() and not Path(args.out).is_dir():
+        raise BadInputError(f"--out {args.out} is a file: pass a folder for the PNG files.")
     model, meta = load_checkpoint(ckpt)
     run = run_dir_of(ckpt).read_config() or {}
     data = load_epochs(args.dataset, args.subjects, paradigm=args.paradigm or run.get(

@@ -35,6 +35,7 @@ def download(
             f"to {root / spec.layout.get('root', '')}."
         )
     subs = check_subjects(spec, subjects)
+    classes = resolve_events(spec, "MI", events)[1]
     if not is_online(spec.url):
         raise DataNotFoundError(
             f"Cannot reach {spec.url}: `eegdec download` needs internet. On an offline "
@@ -45,7 +46,6 @@ def download(
         if spec.runs:
             import mne
 
-            classes = resolve_events(spec, "MI", events)[1]
             runs = sorted({r for c in classes for r in spec.runs[c]})
             for s in subs:
                 mne.datasets.eegbci.load_data(s, runs, path=str(root), update_path=False)

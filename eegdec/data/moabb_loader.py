@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from eegdec.data.edf import check_edf_size
 from eegdec.errors import CorruptFileError, DataNotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -126,6 +127,12 @@ def _check_files(spec: DatasetSpec, subject: int, root: Path) -> None:
     missing = [p for p in spec.subject_files(subject, root) if not _present(p, base)]
     if missing and not is_online(spec.url):
         raise DataNotFoundError(missing_message(spec, subject, missing, root))
+    for path in spec.subject_files(subject, root):
+        if path.suffix.lower() == ".edf" and path.is_file():
+            try:
+                check_edf_size(path)
+            except ValueError as exc:
+                raise CorruptFileError(corrupt_message(path, exc)) from exc
 
 
 def _physionet_raws(spec: DatasetSpec, subject: int, events: Sequence[str], root: Path,
@@ -145,6 +152,8 @@ def _physionet_raws(spec: DatasetSpec, subject: int, events: Sequence[str], root
         ds.hand_runs = [run] if run in hand else []
         ds.feet_runs = [] if run in hand else [run]
         try:
+            if path.is_file():
+                check_edf_size(path)  # MNE reads a truncated EDF without a word
             data = ds.get_data([subject])
         except Exception as exc:  # MNE raises many kinds on damaged EDFs
             if not path.is_file():
@@ -182,6 +191,10 @@ def load_subject(
             try:
                 raws = make_dataset(spec).get_data([subject])[subject]
             except OSError as exc:
+                files = spec.subject_files(subject, root)
+                if files and all(f.is_file() for f in files):  # present, so damaged
+                    raise CorruptFileError(corrupt_message(
+                        f"the files of {spec.name} subject {subject} under {root}", exc)) from exc
                 raise DataNotFoundError(
                     missing_message(spec, subject, [root / spec.layout.get("root", "")], root)
                 ) from exc

@@ -51,10 +51,13 @@ def resolve_events(spec: DatasetSpec, paradigm: str = "MI",
         if unknown:
             raise UnknownNameError(
                 f"{spec.name} has no class {unknown[0]!r}.{suggest(unknown[0], list(spec.classes))}"
-                f" Classes: {', '.join(spec.classes)}."
+                f" Use its classes: {', '.join(spec.classes)}."
             )
         if len(set(events)) < 2:
-            raise BadInputError("Give at least two different classes in events.")
+            raise BadInputError(
+                f"--events needs at least two different classes, got {list(events)}: give two "
+                "or more."
+            )
         return paradigm, list(dict.fromkeys(events))
     if paradigm == "LeftRightImagery":
         return paradigm, ["left_hand", "right_hand"]

@@ -114,23 +114,81 @@ def normalise(name: str) -> str:
     return re.sub(r"[\s_\-]", "", name).lower()
 
 
-def _subjects(value: Any) -> tuple[int, ...]:
-    if isinstance(value, int):
-        return tuple(range(1, value + 1))
-    return tuple(int(v) for v in value)
+# Keys of a datasets.yaml entry and the type each one takes; REQUIRED have no default.
+KEYS: dict[str, Any] = {
+    "loader": str, "moabb": str | None, "paradigms": list[str], "classes": dict[str, int],
+    "window": list[float], "sfreq": float, "n_channels": int, "subjects": int | list[int],
+    "sessions": list[str | int], "channels": list[str], "montage": str | None,
+    "aliases": list[str], "citation": str, "doi": str, "url": str,
+    "download_size": str | float, "layout": dict[str, Any], "runs": dict[str, list[int]],
+    "options": dict, "description": str,
+}
+REQUIRED = ("classes", "window", "sfreq", "n_channels", "subjects")
+LAYOUT_KEYS: dict[str, Any] = {"root": str, "files": list[str], "run_file": str}
 
 
-def _spec(name: str, entry: dict[str, Any]) -> DatasetSpec:
+def _subjects(value: int | list[int]) -> tuple[int, ...]:
+    return tuple(range(1, value + 1)) if isinstance(value, int) else tuple(value)
+
+
+def _entry_problem(entry: Any) -> str | None:
+    """What is wrong with a ``datasets.yaml`` entry (``None``: nothing)."""
+    from eegdec.data.paradigms import check_paradigm
+    from eegdec.validate import describe, matches
+
+    if not isinstance(entry, dict):
+        return f"the entry must be a mapping of keys ({', '.join(REQUIRED)}...), got {entry!r}"
+    unknown = [k for k in entry if k not in KEYS]
+    if unknown:
+        return f"unknown key {unknown[0]!r}.{suggest(str(unknown[0]), list(KEYS))}"
+    missing = [k for k in REQUIRED if k not in entry]
+    if missing:
+        return f"missing key {missing[0]!r}"
+    for key, value in entry.items():
+        if not matches(value, KEYS[key]):
+            return f"{key!r} must be {describe(KEYS[key])}, got {value!r}"
+    layout = entry.get("layout", {})
+    for key, value in layout.items():
+        if key not in LAYOUT_KEYS or not matches(value, LAYOUT_KEYS[key]):
+            return (f"layout key {key!r} must be one of {', '.join(LAYOUT_KEYS)} "
+                    f"({', '.join(describe(t) for t in LAYOUT_KEYS.values())}), got {value!r}")
     loader = entry.get("loader", "moabb")
-    if loader not in tuple(LOADERS):
-        raise BadInputError(
-            f"datasets.yaml: {name} has loader {loader!r}; use one of {', '.join(tuple(LOADERS))}."
-        )
+    window, subjects = entry["window"], entry["subjects"]
+    checks = [
+        (loader in LOADERS, f"loader {loader!r} is not one of {', '.join(LOADERS)}"),
+        (loader != "moabb" or entry.get("moabb"), "loader moabb needs a 'moabb' class name"),
+        (bool(entry["classes"]), "'classes' is empty"),
+        (len(window) == 2 and window[0] < window[1],
+         f"'window' must be [start, end] with start < end, got {window}"),
+        (entry["sfreq"] > 0, f"'sfreq' must be positive, got {entry['sfreq']}"),
+        (entry["n_channels"] > 0, f"'n_channels' must be positive, got {entry['n_channels']}"),
+        (subjects > 0 if isinstance(subjects, int) else
+         bool(subjects) and min(subjects) > 0 and len(set(subjects)) == len(subjects),
+         f"'subjects' must be a count or a list of distinct positive numbers, got {subjects}"),
+        (entry.get("sessions", ["0"]) != [], "'sessions' is empty"),
+        (len(entry.get("channels", ())) in (0, entry["n_channels"]),
+         f"'channels' lists {len(entry.get('channels', ()))} names, n_channels says "
+         f"{entry['n_channels']}"),
+    ]
+    problem = next((msg for ok, msg in checks if not ok), None)
+    if problem is None:
+        for paradigm in entry.get("paradigms", ["MI"]):
+            check_paradigm(paradigm)
+    return problem
+
+
+def _spec(name: str, entry: dict[str, Any], source: str = "datasets.yaml") -> DatasetSpec:
+    try:
+        problem = _entry_problem(entry)
+    except UnknownNameError as exc:
+        problem = str(exc)
+    if problem:
+        raise BadInputError(f"{source}: {name}: {problem.rstrip('.')}; fix the entry.")
     return DatasetSpec(
         name=name,
-        loader=loader,
+        loader=entry.get("loader", "moabb"),
         paradigms=tuple(entry.get("paradigms", ["MI"])),
-        classes={str(k): int(v) for k, v in entry["classes"].items()},
+        classes=dict(entry["classes"]),
         window=tuple(float(w) for w in entry["window"]),
         sfreq=float(entry["sfreq"]),
         n_channels=int(entry["n_channels"]),
@@ -155,9 +213,18 @@ def _spec(name: str, entry: dict[str, Any]) -> DatasetSpec:
 def _load_registry(path: str) -> dict[str, DatasetSpec]:
     import yaml
 
-    with open(path, encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
-    return {name: _spec(name, entry) for name, entry in raw.get("datasets", {}).items()}
+    try:
+        with open(path, encoding="utf-8") as fh:
+            raw = yaml.safe_load(fh)
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise BadInputError(f"{path}{line}: not valid YAML ({problem}): fix the file.") from exc
+    datasets = raw.get("datasets") if isinstance(raw, dict) else None
+    if not isinstance(datasets, dict):
+        raise BadInputError(f"{path}: no 'datasets' mapping of name: entry; fix the file.")
+    return {str(name): _spec(str(name), entry, path) for name, entry in datasets.items()}
 
 
 def _registry() -> dict[str, DatasetSpec]:

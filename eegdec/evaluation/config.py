@@ -6,12 +6,43 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from eegdec.errors import BadInputError
-from eegdec.evaluation.splits import DEFAULT_CALIB_SIZES
+from eegdec.evaluation.splits import CV_MODES, DEFAULT_CALIB_SIZES
 
 # Config keys that do not change results (left out of the hash that names the run).
 NOT_HASHED = ("device", "data_dir", "n_jobs", "backend", "save_checkpoints", "quiet",
               "verbose")
 CLASS_WEIGHTS = ("none", "balanced")
+DEVICES = ("cpu", "cuda", "auto")
+MAX_SEED = 2**32 - 1  # numpy's and Lightning's seed range
+
+
+def flag(field_name: str) -> str:
+    """The ``eegdec run`` option of a config field (``models`` -> ``--model``)."""
+    return "--model" if field_name == "models" else "--" + field_name.replace("_", "-")
+
+
+def _check_numbers(name: str, values: list[int], low: int | None, high: int | None) -> None:
+    """A non-empty list of distinct integers in ``[low, high]``."""
+    if not values:
+        raise BadInputError(f"{flag(name)} is empty: give at least one value.")
+    bad = [v for v in values if (low is not None and v < low) or (high is not None and v > high)]
+    if bad:
+        bounds = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise BadInputError(f"{flag(name)} values must be {bounds}, got {bad[0]}.")
+    if len(set(values)) != len(values):
+        raise BadInputError(f"{flag(name)} repeats a value in {values}: give each once.")
+
+
+def _check_device(device: str) -> None:
+    if device not in DEVICES:
+        raise BadInputError(f"Unknown --device {device!r}: use {', '.join(DEVICES)}.")
+    if device == "cuda":
+        from eegdec.training.trainer import resolve_device
+
+        try:
+            resolve_device(device)
+        except BadInputError as exc:
+            raise BadInputError(f"--device cuda: {exc}") from exc
 
 
 @dataclass
@@ -45,13 +76,21 @@ class RunConfig:
     verbose: bool = False
 
     def resolved(self) -> RunConfig:
-        """Validated copy with names normalised and defaults filled in."""
-        from eegdec.data.paradigms import check_paradigm
-        from eegdec.data.registry import get_dataset_spec
+        """Validated copy with names normalised and defaults filled in.
+
+        Checks every option before anything is loaded or written, so bad input fails fast with
+        a one-line :class:`~eegdec.errors.BadInputError` naming the option.
+        """
+        from eegdec.data.paradigms import check_paradigm, resolve_events
+        from eegdec.data.registry import check_subjects, get_dataset_spec
         from eegdec.evaluation.backends import check_backend
         from eegdec.evaluation.protocols import get_protocol
         from eegdec.preprocessing.alignment import check_alignment
+        from eegdec.validate import mismatch
 
+        problem = mismatch(self, flag)
+        if problem:
+            raise BadInputError(f"{problem}; change that value.")
         cfg = RunConfig(**asdict(self))
         cfg.paradigm = check_paradigm(cfg.paradigm)
         protocol = get_protocol(cfg.protocol)
@@ -65,17 +104,31 @@ class RunConfig:
             raise BadInputError(
                 f"Unknown --class-weight {cfg.class_weight!r}: use {' or '.join(CLASS_WEIGHTS)}."
             )
+        if cfg.cv not in CV_MODES:
+            raise BadInputError(f"Unknown --cv {cfg.cv!r}: use {' or '.join(CV_MODES)}.")
         if not cfg.models and not cfg.pipelines:
             raise BadInputError("No model to run: pass --model NAME or --pipelines DIR.")
         if cfg.n_folds < 2:
             raise BadInputError(f"--n-folds must be at least 2, got {cfg.n_folds}.")
-        for name, value in (("epochs", cfg.epochs), ("batch-size", cfg.batch_size)):
+        for name in ("epochs", "batch_size", "fine_tune_epochs"):
+            value = getattr(cfg, name)
             if value is not None and value < 1:
-                raise BadInputError(f"--{name} must be a positive integer, got {value}.")
+                raise BadInputError(f"{flag(name)} must be a positive integer, got {value}.")
         if cfg.lr is not None and cfg.lr <= 0:
             raise BadInputError(f"--lr must be positive, got {cfg.lr}.")
+        if cfg.n_jobs == 0:
+            raise BadInputError("--n-jobs 0 runs nothing: use 1 (no parallelism), N processes, "
+                                "or -1 for one per CPU core.")
+        _check_numbers("seeds", cfg.seeds, 0, MAX_SEED)
+        _check_numbers("calib_sizes", cfg.calib_sizes, 0, None)
         check_backend(cfg.backend)
-        cfg.dataset = get_dataset_spec(cfg.dataset).name
+        _check_device(cfg.device)
+        spec = get_dataset_spec(cfg.dataset)
+        cfg.dataset = spec.name
+        if cfg.subjects is not None:
+            _check_numbers("subjects", cfg.subjects, None, None)
+            check_subjects(spec, cfg.subjects)
+        resolve_events(spec, cfg.paradigm, cfg.events)
         return cfg
 
     def hashed(self) -> dict[str, Any]:

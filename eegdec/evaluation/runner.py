@@ -20,12 +20,12 @@ import numpy as np
 
 from eegdec._version import __version__
 from eegdec.data.epochs import EpochsData
-from eegdec.errors import BadInputError
+from eegdec.errors import BadInputError, CorruptFileError
 from eegdec.evaluation.backends import backend, returns_lists
 from eegdec.evaluation.config import RunConfig
 from eegdec.evaluation.decoders import builder, model_specs
 from eegdec.evaluation.metrics import chance_level, score
-from eegdec.evaluation.protocols import FoldResult, Protocol, Unit, get_protocol
+from eegdec.evaluation.protocols import FoldResult, ModelSpec, Protocol, Unit, get_protocol
 from eegdec.evaluation.results import RunStore, config_hash, fold_id
 
 
@@ -170,6 +170,16 @@ def prepare(cfg: RunConfig, out: str | Path | None = None) -> tuple[RunConfig, R
     return cfg, store, digest
 
 
+def check_run(cfg: RunConfig, out: str | Path | None = None
+              ) -> tuple[RunConfig, list[ModelSpec]]:
+    """The resolved config and its decoders (``--pipelines`` parsed), writing nothing: bad
+    input raises a one-line :class:`~eegdec.errors.BadInputError` before any file or fold."""
+    if out is not None and not str(out).strip():
+        raise BadInputError("--out is empty: pass the run directory to write, or leave it out.")
+    resolved = cfg.resolved()
+    return resolved, model_specs(resolved)
+
+
 def run_protocol(cfg: RunConfig, out: str | Path | None = None,
                  progress: RunProgress | None = None) -> RunStore:
     """Run (or resume) ``cfg`` into ``out``; return the run's :class:`RunStore`.
@@ -177,12 +187,12 @@ def run_protocol(cfg: RunConfig, out: str | Path | None = None,
     ``progress`` hears of the plan, each subject loaded and each fold finished. A run that
     fails before its first fold leaves no new run directory behind.
     """
-    resolved = cfg.resolved()
+    resolved, specs = check_run(cfg, out)
     fresh = not Path(out or default_run_dir(resolved, config_hash(resolved.hashed()))).exists()
     cfg, store, digest = prepare(resolved, out)
     try:
         with _warnings_to_log(store, cfg.verbose):
-            _run(cfg, store, digest, progress or RunProgress())
+            _run(cfg, store, digest, specs, progress or RunProgress())
     except BaseException:
         if fresh and not store.results_path.exists():  # failed before its first fold
             shutil.rmtree(store.root, ignore_errors=True)
@@ -191,12 +201,12 @@ def run_protocol(cfg: RunConfig, out: str | Path | None = None,
     return store
 
 
-def _run(cfg: RunConfig, store: RunStore, digest: str, progress: RunProgress) -> None:
+def _run(cfg: RunConfig, store: RunStore, digest: str, specs: list[ModelSpec],
+         progress: RunProgress) -> None:
     from joblib import Parallel, delayed
 
     from eegdec.evaluation.protocols.base import seeds_for
 
-    specs = model_specs(cfg)
     done = store.done()
     store.log(f"start {time.strftime('%Y-%m-%d %H:%M:%S')} config {digest}, "
               f"{len(done)} folds already done")
@@ -220,8 +230,12 @@ def _run(cfg: RunConfig, store: RunStore, digest: str, progress: RunProgress) ->
 
 def load_config(run_dir: str | Path) -> RunConfig:
     """The :class:`RunConfig` stored in ``run_dir/config.yaml`` (for ``--resume``)."""
-    cfg = RunStore(run_dir).read_config()
+    store = RunStore(run_dir)
+    cfg = store.read_config()
     if cfg is None:
         raise BadInputError(f"{run_dir} has no config.yaml: pass the run directory to --resume.")
+    if not isinstance(cfg, dict):
+        raise CorruptFileError(f"{store.root / 'config.yaml'} is not a mapping of options: fix "
+                               "or delete it, or start a fresh run with --out.")
     known = set(RunConfig.__dataclass_fields__)
     return RunConfig(**{k: v for k, v in cfg.items() if k in known})

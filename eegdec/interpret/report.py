@@ -294,10 +294,17 @@ def render_report(run_dir: str | os.PathLike) -> str:
 
 def write_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None) -> Path:
     """Write ``RUN_DIR/report.html`` (or ``out``) and return its path."""
-    text = render_report(run_dir)
     path = Path(out) if out is not None else Path(run_dir) / "report.html"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise BadInputError(f"--out {path} is a folder: pass the HTML file to write, e.g. "
+                            f"{path / 'report.html'}.")
+    text = render_report(run_dir)
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+    except OSError as exc:
+        raise BadInputError(f"Cannot write {path} ({exc.strerror or exc}): pass --out a file in "
+                            "a folder you can write to.") from exc
     return path

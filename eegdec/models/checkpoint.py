@@ -61,8 +61,15 @@ def load_checkpoint(path: str | os.PathLike, device: str = "cpu") -> tuple[Any, 
             f"{path} is not an eegdec checkpoint (missing {missing}): pass a file from "
             "RUN_DIR/checkpoints/."
         )
-    model = create_model(payload["model"], **payload["build"])
-    model.load_state_dict(payload["state_dict"])
+    try:
+        model = create_model(payload["model"], **payload["build"])
+        model.load_state_dict(payload["state_dict"])
+    except Exception as exc:  # unknown model, bad build arguments, weights of another shape
+        detail = (str(exc).splitlines() or [""])[0][:80]
+        raise CorruptFileError(
+            f"{path} does not rebuild its model ({type(exc).__name__}: {detail}): pass a "
+            "checkpoint this eegdec version wrote, or re-run the fold with --save-checkpoints."
+        ) from exc
     model.to(device).eval()
     meta = {k: v for k, v in payload.items() if k != "state_dict"}
     return model, meta

@@ -71,23 +71,57 @@ class Pipeline:
             return cls(config)
         if not isinstance(config, dict) or "steps" not in config:
             raise BadInputError(
-                "A pipeline config needs a 'steps' list, e.g. steps: [{bandpass: {l_freq: 8}}]."
+                "A pipeline config needs a 'steps' list: write e.g. "
+                "steps: [{bandpass: {l_freq: 8}}]."
             )
-        return cls(config["steps"] or [], config.get("bad_channels", "raise"))
+        unknown = [k for k in config if k not in ("steps", "bad_channels")]
+        if unknown:
+            from eegdec.errors import suggest
+
+            raise BadInputError(
+                f"Unknown pipeline key {unknown[0]!r}.{suggest(str(unknown[0]), ['bad_channels'])}"
+                " A pipeline config has only 'steps' and 'bad_channels'."
+            )
+        steps = config["steps"] or []
+        if not isinstance(steps, list):
+            raise BadInputError(
+                f"'steps' must be a list of steps, got {steps!r}: write one '- name: params' "
+                "line per step."
+            )
+        return cls(steps, config.get("bad_channels", "raise"))
 
     @classmethod
     def from_yaml(cls, source: str | Path) -> Pipeline:
-        """From a YAML file path or a YAML string."""
+        """From a YAML file path or a YAML string; errors name the file and the line."""
         import yaml
 
-        text = source
+        from eegdec.errors import EEGDecError
+
+        text, where = source, "Pipeline YAML"
         if isinstance(source, Path) or (isinstance(source, str) and "\n" not in source
                                         and source.endswith((".yaml", ".yml"))):
             path = Path(source)
             if not path.is_file():
                 raise BadInputError(f"Pipeline file {path} does not exist: check the path.")
-            text = path.read_text(encoding="utf-8")
-        return cls.from_config(yaml.safe_load(text))
+            where = f"Pipeline file {path}"
+            try:
+                text = path.read_text(encoding="utf-8")
+            except UnicodeDecodeError as exc:
+                raise BadInputError(f"{where} is not UTF-8 text: pass a YAML file.") from exc
+        try:
+            config = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = f" line {mark.line + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise BadInputError(f"{where}{line}: invalid YAML ({problem}): fix the syntax.") \
+                from exc
+        try:
+            return cls.from_config(config)
+        except EEGDecError as exc:
+            if where == "Pipeline YAML":
+                raise
+            raise type(exc)(f"{where}: {exc}") from exc
 
     @classmethod
     def coerce(cls, pipeline: Pipeline | dict | list | str | Path | None) -> Pipeline:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 import numpy as np
 
 from eegdec.errors import BadInputError
+from eegdec.validate import mismatch
 
 if TYPE_CHECKING:  # pragma: no cover
     import mne
@@ -35,6 +36,19 @@ class Step:
         if cls.key:
             STEPS[cls.key] = cls
 
+    def __post_init__(self) -> None:
+        problem = mismatch(self)
+        if problem:
+            raise BadInputError(f"Pipeline step {self.key!r}: {problem}; change that value.")
+        self.check()
+
+    def check(self) -> None:
+        """Value checks beyond the annotations (types are checked before)."""
+
+    def fail(self, problem: str) -> None:
+        """Raise a one-line error about this step's parameters."""
+        raise BadInputError(f"Pipeline step {self.key!r}: {problem}")
+
     def config(self) -> dict[str, Any]:
         return {self.key: asdict(self)}
 
@@ -52,13 +66,13 @@ class BandPass(Step):
     h_freq: float | None = 32.0
     method: Literal["iir", "fir"] = "iir"
 
-    def __post_init__(self) -> None:
-        if self.method not in ("iir", "fir"):
-            raise BadInputError(f"bandpass method {self.method!r}: use 'iir' or 'fir'.")
+    def check(self) -> None:
+        for name in ("l_freq", "h_freq"):
+            if getattr(self, name) is not None and getattr(self, name) <= 0:
+                self.fail(f"{name} must be positive (or None for no edge), got "
+                          f"{getattr(self, name)}.")
         if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
-            raise BadInputError(
-                f"bandpass {self.l_freq}-{self.h_freq} Hz: l_freq must be below h_freq."
-            )
+            self.fail(f"{self.l_freq}-{self.h_freq} Hz: l_freq must be below h_freq.")
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         nyq = raw.info["sfreq"] / 2
@@ -78,6 +92,11 @@ class Notch(Step):
     freqs: float | list[float] = 50.0
     harmonics: bool = False
 
+    def check(self) -> None:
+        freqs = np.atleast_1d(np.asarray(self.freqs, dtype=float))
+        if freqs.size == 0 or (freqs <= 0).any():
+            self.fail(f"freqs must be positive frequencies in Hz, got {self.freqs}.")
+
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         base = np.atleast_1d(np.asarray(self.freqs, dtype=float))
         nyq = raw.info["sfreq"] / 2
@@ -93,9 +112,9 @@ class Resample(Step):
     key: ClassVar[str] = "resample"
     sfreq: float = 128.0
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if self.sfreq <= 0:
-            raise BadInputError(f"resample sfreq must be positive, got {self.sfreq}.")
+            self.fail(f"sfreq must be positive, got {self.sfreq}.")
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         if raw.info["sfreq"] == self.sfreq:
@@ -110,6 +129,10 @@ class PickChannels(Step):
 
     key: ClassVar[str] = "channels"
     names: list[str] = field(default_factory=list)
+
+    def check(self) -> None:
+        if not self.names:
+            self.fail("names is empty: give the channels to keep, e.g. channels: [C3, Cz, C4].")
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         import mne
@@ -128,10 +151,15 @@ class Rereference(Step):
     key: ClassVar[str] = "rereference"
     ref: str | list[str] = "average"
 
+    def check(self) -> None:
+        if not self.ref:
+            self.fail("ref is empty: use 'average' or name the reference channels.")
+
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         from eegdec.data.channels import match_channels
 
-        ref = self.ref if self.ref == "average" else match_channels(list(self.ref), raw.ch_names)
+        names = [self.ref] if isinstance(self.ref, str) else list(self.ref)
+        ref = self.ref if self.ref == "average" else match_channels(names, raw.ch_names)
         raw.set_eeg_reference(ref, projection=False, verbose=False)
         return raw
 
@@ -144,6 +172,15 @@ class ExponentialMovingStandardize(Step):
     factor_new: float = 1e-3
     init_block_size: int | None = 1000
     eps: float = 1e-4
+
+    def check(self) -> None:
+        if not 0 < self.factor_new <= 1:
+            self.fail(f"factor_new must be in (0, 1], got {self.factor_new}.")
+        if self.init_block_size is not None and self.init_block_size < 1:
+            self.fail(f"init_block_size must be a positive number of samples (or None), got "
+                      f"{self.init_block_size}.")
+        if self.eps <= 0:
+            self.fail(f"eps must be positive, got {self.eps}.")
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         from braindecode.preprocessing.preprocess import exponential_moving_standardize
@@ -168,11 +205,9 @@ class Window(Step):
     tmin: float = 0.0
     tmax: float | None = None
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if self.tmax is not None and self.tmax <= self.tmin:
-            raise BadInputError(
-                f"window tmin={self.tmin} s must be before tmax={self.tmax} s."
-            )
+            self.fail(f"tmin={self.tmin} s must be before tmax={self.tmax} s.")
 
 
 # -- epoch steps --------------------------------------------------------------------------
@@ -184,6 +219,10 @@ class Baseline(Step):
     stage: ClassVar[str] = "epochs"
     tmin: float | None = None
     tmax: float = 0.0
+
+    def check(self) -> None:
+        if self.tmin is not None and self.tmin > self.tmax:
+            self.fail(f"tmin={self.tmin} s must not be after tmax={self.tmax} s.")
 
     def apply(self, ep: EpochsData) -> EpochsData:
         t0 = float(ep.info.get("tmin", 0.0))
@@ -206,6 +245,10 @@ class Standardize(Step):
     key: ClassVar[str] = "standardize"
     stage: ClassVar[str] = "epochs"
     eps: float = 1e-8
+
+    def check(self) -> None:
+        if self.eps < 0:
+            self.fail(f"eps must be >= 0, got {self.eps}.")
 
     def apply(self, ep: EpochsData) -> EpochsData:
         mu = ep.X.mean(axis=2, keepdims=True)
@@ -240,14 +283,20 @@ def make_step(entry: dict[str, Any] | Step) -> Step:
         from eegdec.errors import UnknownNameError, suggest
 
         raise UnknownNameError(
-            f"Unknown preprocessing step {key!r}.{suggest(key, list(STEPS))} "
+            f"Unknown preprocessing step {key!r}.{suggest(str(key), list(STEPS))} "
             f"Steps: {', '.join(STEPS)}."
         )
-    params = params or {}
-    if not isinstance(params, dict):  # shorthand: {"resample": 128}, {"channels": [...]}
-        first = fields(STEPS[key])[0].name
-        params = {first: params}
-    try:
-        return STEPS[key](**params)
-    except TypeError as exc:
-        raise BadInputError(f"Pipeline step {key!r}: {exc}. Check its parameters.") from exc
+    names = [f.name for f in fields(STEPS[key])]
+    if params is None:
+        params = {}
+    elif not isinstance(params, dict):  # shorthand: {"resample": 128}, {"channels": [...]}
+        params = {names[0]: params}
+    unknown = [p for p in params if p not in names]
+    if unknown:
+        from eegdec.errors import suggest
+
+        raise BadInputError(
+            f"Pipeline step {key!r} has no parameter {unknown[0]!r}."
+            f"{suggest(str(unknown[0]), names)} Its parameters: {', '.join(names)}."
+        )
+    return STEPS[key](**params)

@@ -127,19 +127,48 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
 
     # -- input handling ------------------------------------------------------------------------
     def _validate_X(self, X: Any, reset: bool, y: Any = "no_validation") -> Any:
-        """Validated float32 ``(n, C, T)`` array (and ``y`` when given)."""
+        """Validated C-contiguous float32 ``(n, C, T)`` array (and ``y`` when given).
+
+        Integer and float64 arrays are converted; NaN/inf, complex values, a wrong number of
+        dimensions and empty channel or time axes raise one-line errors before any training.
+        """
+        from scipy import sparse
+
         X, sfreq, chs_info = _as_array(X)
-        out = validate_data(self, X, y, reset=reset, allow_nd=True, dtype=np.float32)
+        if not (isinstance(X, np.ndarray) or sparse.issparse(X)):  # lists, array-likes
+            X = np.asarray(X)
+        if np.iscomplexobj(X):
+            raise BadInputError("Complex data not supported: pass real-valued signals, e.g. "
+                                "np.real(X) or np.abs(X).")
+        shape = X.shape
+        if len(shape) not in (2, 3):
+            raise BadInputError(
+                f"X has shape {shape}. Reshape your data to (n_trials, n_chans, n_times) or "
+                "(n_trials, n_times)."
+            )
+        if not reset and len(shape) == 3 and shape[1] != getattr(self, "n_chans_", shape[1]):
+            raise BadInputError(
+                f"X has {shape[1]} channels but the model was fitted on {self.n_chans_}: pass "
+                "the same channels, in the same order."
+            )
+        out = validate_data(self, X, y, reset=reset, allow_nd=True, dtype=np.float32,
+                            ensure_all_finite=False)
         X, y = out if isinstance(out, tuple) else (out, y)
         if X.ndim == 2:  # single-channel signals
             X = X[:, None, :]
-        if X.ndim != 3:
+        if 0 in X.shape[1:]:
+            raise BadInputError(f"X has shape {X.shape}: give at least one channel and one "
+                                "time sample per trial.")
+        bad = np.flatnonzero(~np.isfinite(X).all(axis=(1, 2)))
+        if bad.size:
             raise BadInputError(
-                f"X must be (n_trials, n_chans, n_times) or (n_trials, n_times), got {X.shape}."
+                f"X holds NaN or inf (or values beyond float32) in {bad.size} trial(s), first "
+                f"trial {bad[0]}: drop or repair them (e.g. Pipeline(bad_channels='interpolate'))."
             )
         if reset:
             self.sfreq_ = float(sfreq if sfreq is not None else self.sfreq)
             self.chs_info_ = chs_info
+            self.n_chans_ = X.shape[1]
             self.n_times_ = X.shape[2]
         elif X.shape[2] != self.n_times_:
             raise BadInputError(
@@ -150,11 +179,17 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         return X if isinstance(y, str) else (X, y)
 
     def _check_params(self) -> None:
+        from eegdec.models.registry import get_model_info
         from eegdec.preprocessing.alignment import check_alignment
 
         self.alignment_ = check_alignment(self.alignment)
         if int(self.batch_size) < 1:
             raise BadInputError(f"batch_size must be >= 1, got {self.batch_size}.")
+        if get_model_info(self.model).kind != "torch":
+            raise BadInputError(
+                f"Model {self.model!r} is not a torch model: use "
+                "eegdec.training.estimators.make_estimator for classical pipelines."
+            )
 
     def _seed(self) -> int:
         if self.random_state is None:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from eegdec.data.edf import check_edf_size
 from eegdec.errors import CorruptFileError, DataNotFoundError
 
 
@@ -17,11 +18,13 @@ def read_edf(path: Path, url: str) -> Any:
     if not path.is_file():
         raise DataNotFoundError(f"EDF file {path} is missing: download it from {url}.")
     try:
+        check_edf_size(path)
         return mne.io.read_raw_edf(path, preload=False, verbose="error")
     except Exception as exc:  # MNE raises ValueError/RuntimeError/OSError on damaged files
+        detail = (str(exc).splitlines() or [""])[0][:80]
         raise CorruptFileError(
-            f"Cannot read EDF file {path} ({type(exc).__name__}): re-download it from {url} "
-            "and verify its checksum."
+            f"Cannot read EDF file {path} ({type(exc).__name__}: {detail}): re-download it from "
+            f"{url} and verify its checksum."
         ) from exc
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -31,6 +32,7 @@ log = logging.getLogger(__name__)
 SETS = "ZONFS"
 TASKS = {"Z-vs-S": ("Z", "S"), "ZONF-vs-S": ("ZONF", "S"), "F-vs-S": ("F", "S")}
 DEFAULT_TASK = "ZONF-vs-S"
+SEGMENT_SAMPLES = 4097  # every segment of the published sets
 
 
 def parse_task(task: str | Sequence[str] | None) -> tuple[str, str]:
@@ -77,7 +79,9 @@ def _segment_files(folder: Path, letter: str, url: str) -> list[Path]:
 
 def _read_segment(path: Path, url: str) -> np.ndarray:
     try:
-        x = np.loadtxt(path, dtype=np.float64, ndmin=1)
+        with warnings.catch_warnings():  # an empty file is reported below, as damaged
+            warnings.filterwarnings("ignore", "loadtxt: input contained no data")
+            x = np.loadtxt(path, dtype=np.float64, ndmin=1)
     except ValueError as exc:
         raise CorruptFileError(
             f"Cannot read Bonn segment {path} ({exc}): re-download its set from {url}."
@@ -85,6 +89,11 @@ def _read_segment(path: Path, url: str) -> np.ndarray:
     if x.ndim != 1 or len(x) == 0 or not np.isfinite(x).all():
         raise CorruptFileError(
             f"Bonn segment {path} is not one column of numbers: re-download its set from {url}."
+        )
+    if len(x) != SEGMENT_SAMPLES:
+        raise CorruptFileError(
+            f"Bonn segment {path} has {len(x)} samples instead of {SEGMENT_SAMPLES} (truncated?): "
+            f"re-download its set from {url}."
         )
     return x * 1e-6  # the files hold microvolts; MNE Raw holds volts
 

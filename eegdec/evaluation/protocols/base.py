@@ -146,7 +146,8 @@ class CrossSubjectProtocol(Protocol):
         by_subject = {str(d.metadata["subject"].iloc[0]): d for d in subjects}
         if len(by_subject) < 2:
             raise BadInputError(
-                f"--protocol {self.name} needs at least 2 subjects, got {list(by_subject)}."
+                f"--protocol {self.name} needs at least 2 subjects, got {list(by_subject)}: "
+                "pass two or more --subjects."
             )
         for name, target in by_subject.items():
             source = None
