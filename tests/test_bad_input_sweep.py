@@ -330,9 +330,12 @@ def test_run_bad_paths(flag: str, target: str, names, capsys, tmp_path: Path) ->
 @requires_shared
 def test_run_data_dir_without_the_files(capsys, tmp_path: Path) -> None:
     out = _fresh(tmp_path)
-    fails_cleanly(["run", "--dataset", "PhysionetMI", "--paradigm", "LR", "--subjects", "1",
-                   "--model", "csp-lda", "--quiet", "--data-dir", str(tmp_path / "nothing"),
-                   "--out", str(out)], capsys, ("S001",), out)
+    base = ["run", "--dataset", "PhysionetMI", "--paradigm", "LR", "--subjects", "1",
+            "--model", "csp-lda", "--quiet", "--out", str(out)]
+    fails_cleanly([*base, "--data-dir", str(tmp_path / "nothing")], capsys,
+                  ("nothing (from --data-dir) does not exist",), out)
+    (tmp_path / "empty").mkdir()
+    fails_cleanly([*base, "--data-dir", str(tmp_path / "empty")], capsys, ("S001",), out)
 
 
 # == existing results are left alone ============================================================
