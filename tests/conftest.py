@@ -12,10 +12,14 @@ SHARED_DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve(
 PHYSIONET_DIR = SHARED_DATA / "MNE-eegbci-data" / "files" / "eegmmidb" / "1.0.0"
 BONN_DIR = SHARED_DATA / "bonn"
 CORRUPT_EDF = SHARED_DATA / "bad" / "S001R02_crlf_corrupted.edf"
+SSVEPEXO_DIR = SHARED_DATA / "ssvepexo"
 
 requires_shared = pytest.mark.skipif(
     not PHYSIONET_DIR.exists(),
     reason=f"real EEG not found at {SHARED_DATA} (expected ../shared/data beside the checkout)",
+)
+requires_ssvepexo = pytest.mark.skipif(
+    not SSVEPEXO_DIR.exists(), reason=f"SSVEP Exoskeleton data not found at {SSVEPEXO_DIR}"
 )
 requires_bonn = pytest.mark.skipif(
     not BONN_DIR.exists(), reason=f"Bonn seizure data not found at {BONN_DIR}"

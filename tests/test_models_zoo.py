@@ -13,12 +13,14 @@ from eegdec.models import create_model, list_models
 
 # Only the models eegdec ships; other test modules register tiny plug-ins of their own.
 TORCH_MODELS = [m.name for m in list_models("torch") if m.builder.__module__.startswith("eegdec.")]
-# (n_chans, n_times, sfreq, n_classes): BNCI2014001, BNCI2014004, PhysionetMI, 0.5 s at 100 Hz
+# (n_chans, n_times, sfreq, n_classes): BNCI2014001, BNCI2014004, PhysionetMI, 0.5 s at 100 Hz,
+# Kalunga2016 (SSVEP)
 CONFIGS = {
     "22ch-1001-250Hz": (22, 1001, 250.0, 4),
     "3ch-1126-250Hz": (3, 1126, 250.0, 2),
     "64ch-641-160Hz": (64, 641, 160.0, 2),
     "28ch-50-100Hz": (28, 50, 100.0, 2),
+    "8ch-512-256Hz": (8, 512, 256.0, 4),  # SSVEP Exoskeleton, 2 s windows, 4 classes
 }
 
 # Parameters that cannot get a gradient from the logits, by design (checked to stay ~zero):

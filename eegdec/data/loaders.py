@@ -19,6 +19,7 @@ LOADERS: dict[str, str] = {
     "bonn": "eegdec.data.seizure.bonn:load_subject",
     "chbmit": "eegdec.data.seizure.chbmit:load_subject",
     "helsinki": "eegdec.data.seizure.helsinki:load_subject",
+    "ssvepexo": "eegdec.data.ssvepexo:load_subject",
 }
 
 

@@ -2,6 +2,9 @@
 
 A paradigm names a kind of decoding task (MOABB's sense): which classes of a dataset it uses.
 ``eegdec run --paradigm``, the loaders and the MOABB pipeline filter all read this module.
+``SSVEP`` (MOABB's ``SSVEP``: 7-45 Hz band-pass, every class including ``rest``) and
+``FilterBankSSVEP`` (MOABB's: one 1 Hz band around each stimulation frequency, filtered on
+the continuous signal) name their classes by frequency.
 """
 
 from __future__ import annotations
@@ -14,15 +17,24 @@ from eegdec.errors import BadInputError, UnknownNameError, suggest
 if TYPE_CHECKING:
     from eegdec.data.registry import DatasetSpec
 
-PARADIGMS: tuple[str, ...] = ("MI", "LeftRightImagery", "seizure")
+PARADIGMS: tuple[str, ...] = ("MI", "LeftRightImagery", "seizure", "SSVEP", "FilterBankSSVEP")
 ALIASES: dict[str, str] = {"mi": "MI", "motorimagery": "MI", "lr": "LeftRightImagery",
-                           "leftrightimagery": "LeftRightImagery", "seizure": "seizure"}
+                           "leftrightimagery": "LeftRightImagery", "seizure": "seizure",
+                           "ssvep": "SSVEP", "filterbankssvep": "FilterBankSSVEP",
+                           "fbssvep": "FilterBankSSVEP"}
 # MOABB paradigm names a pipeline YAML may list under ``paradigms:`` to run under each paradigm.
 MOABB_NAMES: dict[str, frozenset[str]] = {
     "MI": frozenset({"MotorImagery"}),
     "LeftRightImagery": frozenset({"LeftRightImagery", "MotorImagery"}),
     "seizure": frozenset({"seizure", "Seizure"}),
+    "SSVEP": frozenset({"SSVEP"}),
+    "FilterBankSSVEP": frozenset({"FilterBankSSVEP"}),
 }
+# Paradigms whose epochs stack one band per stimulation frequency as channels, band-major:
+# (n, n_bands * n_chans, T). MOABB's FilterBank paradigms give (n, n_chans, T, n_bands).
+FILTER_BANK: frozenset[str] = frozenset({"FilterBankSSVEP"})
+# Paradigms whose classes are named by their stimulation frequency (plus ``rest``).
+FREQUENCY_TAGGED: frozenset[str] = frozenset({"SSVEP", "FilterBankSSVEP"})
 NOT_MI = frozenset({"rest"})
 
 
@@ -64,3 +76,15 @@ def resolve_events(spec: DatasetSpec, paradigm: str = "MI",
     if paradigm == "MI":
         return paradigm, [c for c in spec.classes if c not in NOT_MI]
     return paradigm, list(spec.classes)
+
+
+def stimulus_frequencies(classes: Sequence[str]) -> list[float]:
+    """Stimulation frequencies named by SSVEP classes (``"13"``, ``"13Hz"``), in class order;
+    other classes (``rest``) are skipped."""
+    out = []
+    for c in classes:
+        try:
+            out.append(float(str(c).lower().removesuffix("hz")))
+        except ValueError:
+            continue
+    return out

@@ -55,9 +55,14 @@ class DatasetSpec:
         return self.window[1] - self.window[0]
 
     def subject_files(self, subject: int, root: str | os.PathLike | None = None) -> list[Path]:
-        """Files expected on disk for ``subject`` (from ``layout.files``) under the data dir."""
+        """Files expected on disk for ``subject`` (from ``layout.files``) under the data dir;
+        a glob pattern stands for the files it matches (itself when it matches none)."""
         base = _data_dir(root) / self.layout.get("root", "")
-        return [base / p.format(subject=subject) for p in self.layout.get("files", [])]
+        out = []
+        for pattern in (p.format(subject=subject) for p in self.layout.get("files", [])):
+            found = sorted(base.glob(pattern)) if any(c in pattern for c in "*?[") else []
+            out += found or [base / pattern]
+        return out
 
     @property
     def built_in(self) -> bool:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -224,18 +224,26 @@ def _float64(X: np.ndarray) -> np.ndarray:
     return np.asarray(X, dtype=np.float64)
 
 
-def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int) -> Callable:
+def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int,
+            classes: Sequence[str] = ()) -> Callable:
     """``build(seed) -> unfitted estimator``.
 
     Classical pipelines get float64 input: the first trial of an incrementally aligned
     stream has an exactly white covariance, on which pyriemann's OAS estimator breaks down
-    in float32 (negative eigenvalues, NaN features).
+    in float32 (negative eigenvalues, NaN features). Under SSVEP paradigms, ``freqs``/``sfreq``
+    parameters left ``None`` get the stimulation frequencies named by ``classes`` and the
+    rate; MOABB-schema pipelines under a filter-bank paradigm get the bands last, as MOABB's
+    filter-bank paradigms give them.
     """
     from sklearn.base import clone
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
 
+    from eegdec.data.paradigms import FILTER_BANK, FREQUENCY_TAGGED, stimulus_frequencies
+    from eegdec.models.ssvep import BandsLast, fill_stimulus
     from eegdec.training.estimators import make_estimator
+
+    freqs = stimulus_frequencies(classes) if cfg.paradigm in FREQUENCY_TAGGED else []
 
     def build(seed: int) -> Any:
         if spec.pipeline is not None:
@@ -245,6 +253,10 @@ def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int) -> Ca
                                  protocol=cfg.protocol, seed=seed, device=cfg.device,
                                  epochs=cfg.epochs, lr=cfg.lr)
         if spec.kind != "torch":
+            if freqs:
+                est = fill_stimulus(est, sfreq, freqs)
+            if spec.pipeline is not None and cfg.paradigm in FILTER_BANK:
+                return make_pipeline(FunctionTransformer(_float64), BandsLast(len(freqs)), est)
             return make_pipeline(FunctionTransformer(_float64), est)
         if cfg.batch_size is not None:
             est.set_params(batch_size=cfg.batch_size)

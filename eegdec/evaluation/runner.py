@@ -91,7 +91,7 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
              root: str) -> list[dict[str, Any]]:
     """Run one unit, write its artefacts then its rows; return the rows."""
     ref = unit.data
-    build = builder(unit.model, cfg, ref.sfreq, len(ref.classes))
+    build = builder(unit.model, cfg, ref.sfreq, len(ref.classes), ref.classes)
     store = RunStore(root)
     with _warnings_to_log(store, cfg.verbose):
         results = protocol.run(unit, build, cfg)

@@ -14,6 +14,7 @@ from eegdec.preprocessing.steps import (
     BandPass,
     Baseline,
     ExponentialMovingStandardize,
+    FilterBank,
     Notch,
     PickChannels,
     Rereference,
@@ -23,7 +24,8 @@ from eegdec.preprocessing.steps import (
 )
 
 __all__ = [
-    "Pipeline", "BandPass", "Notch", "Resample", "PickChannels", "Rereference", "Window",
+    "Pipeline", "BandPass", "FilterBank", "Notch", "Resample", "PickChannels", "Rereference",
+    "Window",
     "Baseline", "Standardize", "ExponentialMovingStandardize", "EuclideanAlignment",
     "IncrementalEuclideanAlignment",
 ]

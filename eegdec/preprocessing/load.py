@@ -2,7 +2,8 @@
 
 Reads each subject with its dataset's loader (:mod:`eegdec.data.loaders`), preprocessed by a
 :class:`~eegdec.preprocessing.pipeline.Pipeline` (default: the entry's ``options.pipeline``,
-else MOABB's MI defaults). Results are cached per subject (see :mod:`eegdec.data.cache`).
+else MOABB's defaults for the paradigm). Results are cached per subject (see
+:mod:`eegdec.data.cache`).
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def iter_subject_epochs(
     spec = get_dataset_spec(dataset)
     paradigm, classes = resolve_events(spec, paradigm, events)
     # A dataset may name its own default preprocessing (seizure sets: options.pipeline).
-    pipe = Pipeline.for_dataset(spec, pipeline)
+    pipe = Pipeline.for_dataset(spec, pipeline, paradigm, classes)
     pipe.epoch_window(spec.window)  # fail on a bad window before loading anything
     root = _data_dir(data_dir) if spec.built_in else existing_data_dir(data_dir)
     load_subject = get_loader(spec.loader)
@@ -97,10 +98,11 @@ def load_epochs(
     ----------
     dataset : registry name (``eegdec datasets``), case/``_``/``-`` insensitive
     subjects : subject numbers (default: all)
-    paradigm : ``MI`` (every imagery class), ``LeftRightImagery``/``LR``, ``seizure``
+    paradigm : ``MI`` (every imagery class), ``LeftRightImagery``/``LR``, ``seizure``,
+        ``SSVEP`` (every class, 7-45 Hz), ``FilterBankSSVEP`` (bands stacked as channels)
     events : explicit class names (e.g. ``["hands", "feet"]``), overriding the paradigm's
     pipeline : :class:`Pipeline`, its config, a YAML path/string; default: the entry's
-        ``options.pipeline`` if any (seizure datasets), else MOABB's MI defaults
+        ``options.pipeline`` if any (seizure datasets), else MOABB's paradigm defaults
     data_dir : data directory (else ``$EEGDEC_DATA``, ``$MNE_DATA``, ``~/mne_data``)
     cache, cache_dir : use the on-disk epoch cache (default ``$EEGDEC_CACHE``/~/.cache/eegdec)
     skip_bad_files : skip unreadable files (logged) instead of raising ``CorruptFileError``;

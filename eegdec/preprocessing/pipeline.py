@@ -18,13 +18,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from eegdec.errors import BadInputError
 from eegdec.preprocessing.bad_channels import BAD_CHANNEL_MODES, handle_bad_channels
-from eegdec.preprocessing.steps import BandPass, PickChannels, Step, Window, make_step
+from eegdec.preprocessing.steps import (
+    BandPass,
+    FilterBank,
+    PickChannels,
+    Step,
+    Window,
+    make_step,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     import mne
@@ -135,8 +142,18 @@ class Pipeline:
         return cls.from_config(pipeline)
 
     @classmethod
-    def for_dataset(cls, spec: DatasetSpec, pipeline: Any = None) -> Pipeline:
-        """``pipeline`` if given, else the entry's ``options.pipeline``, else the default."""
+    def for_dataset(cls, spec: DatasetSpec, pipeline: Any = None, paradigm: str | None = None,
+                    classes: Sequence[str] = ()) -> Pipeline:
+        """``pipeline`` if given, else the entry's ``options.pipeline``, else the paradigm's
+        default: MOABB's ``SSVEP`` (7-45 Hz), ``FilterBankSSVEP`` (1 Hz bands around each
+        stimulation frequency of ``classes``) or ``MotorImagery`` (8-32 Hz)."""
+        from eegdec.data.paradigms import FILTER_BANK, FREQUENCY_TAGGED, stimulus_frequencies
+
+        if pipeline is None and spec.options.get("pipeline") is None:
+            if paradigm in FILTER_BANK:
+                return cls([FilterBank(stimulus_frequencies(classes))])
+            if paradigm in FREQUENCY_TAGGED:
+                return cls([BandPass(7.0, 45.0, "iir")])
         return cls.coerce(pipeline if pipeline is not None else spec.options.get("pipeline"))
 
     # -- description ----------------------------------------------------------------------

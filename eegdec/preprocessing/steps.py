@@ -85,6 +85,42 @@ class BandPass(Step):
 
 
 @dataclass
+class FilterBank(Step):
+    """One band of ``width`` Hz around each of ``freqs`` (MNE IIR, as MOABB's
+    ``FilterBankSSVEP``), on the continuous signal; the bands replace the EEG channels,
+    stacked band-major (``Oz_13Hz, O1_13Hz, ..., Oz_17Hz, ...``). Stim channels stay."""
+
+    key: ClassVar[str] = "filterbank"
+    freqs: list[float] = field(default_factory=list)
+    width: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not self.freqs or self.width <= 0 or min(self.freqs) - self.width / 2 <= 0:
+            raise BadInputError(
+                f"filterbank freqs={self.freqs} width={self.width}: give positive frequencies "
+                "above width/2 and a positive width."
+            )
+
+    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        nyq = raw.info["sfreq"] / 2
+        if max(self.freqs) + self.width / 2 >= nyq:
+            raise BadInputError(
+                f"filterbank band around {max(self.freqs):g} Hz is not below Nyquist "
+                f"({nyq:g} Hz): drop that frequency or keep a higher sampling rate."
+            )
+        eeg = [raw.ch_names[i] for i in _eeg_picks(raw)]
+        bands = []
+        for f in self.freqs:
+            band = raw.copy().pick(eeg).filter(f - self.width / 2, f + self.width / 2,
+                                               method="iir", verbose=False)
+            bands.append(band.rename_channels({ch: f"{ch}_{f:g}Hz" for ch in eeg}))
+        others = [ch for ch in raw.ch_names if ch not in eeg]
+        if not others:
+            return bands[0].add_channels(bands[1:])
+        return raw.pick(others).add_channels(bands, force_update_info=True)
+
+
+@dataclass
 class Notch(Step):
     """Notch filter at ``freqs`` (and optionally harmonics below Nyquist), MNE's default FIR."""
 
