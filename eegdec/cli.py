@@ -56,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point of the ``eegdec`` console script."""
+    """Run one ``eegdec`` command; return its exit status."""
     from eegdec.errors import EEGDecError
 
     # MOABB 1.7 otherwise queries a remote index (and retries ~40 s offline) before each load.
@@ -73,10 +73,26 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print("interrupted: finished folds are saved; re-run the same command to resume.",
+        print("interrupted: what finished is saved; run the command again to continue.",
               file=sys.stderr)
         return 130
 
 
+def entry() -> None:
+    """The ``eegdec`` console script.
+
+    After Ctrl-C (status 130) the process ends at once, once the message is out: torch may
+    have been stopped inside a native kernel, and tearing the interpreter down from there
+    can crash ("double free", measured 1 in 12 interrupts) or re-raise the signal, which would
+    hide the message's exit status. Everything already computed is on disk by then.
+    """
+    code = main()
+    if code == 130:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    entry()

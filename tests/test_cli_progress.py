@@ -112,7 +112,7 @@ def test_ctrl_c_during_training_says_how_to_resume(tmp_path):
     time.sleep(3)  # eegnet is training (Lightning alone would turn Ctrl-C into exit 1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130 and "Traceback" not in err
+    assert proc.returncode == 130 and "Traceback" not in err, err
     assert err.strip().splitlines()[-1] == (
         f"interrupted: 2 finished folds are saved in {out}; resume with: "
         f"eegdec run --resume {out}")
@@ -131,7 +131,7 @@ def test_ctrl_c_before_the_first_fold_leaves_nothing(tmp_path):
     time.sleep(4)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err
     assert err.strip().splitlines()[-1] == ("interrupted before the first fold finished: "
                                             "nothing was saved.")
     assert not Path(out).exists()

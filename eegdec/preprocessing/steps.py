@@ -94,12 +94,10 @@ class FilterBank(Step):
     freqs: list[float] = field(default_factory=list)
     width: float = 1.0
 
-    def __post_init__(self) -> None:
+    def check(self) -> None:
         if not self.freqs or self.width <= 0 or min(self.freqs) - self.width / 2 <= 0:
-            raise BadInputError(
-                f"filterbank freqs={self.freqs} width={self.width}: give positive frequencies "
-                "above width/2 and a positive width."
-            )
+            self.fail(f"freqs={self.freqs} width={self.width}: give positive frequencies "
+                      "above width/2 and a positive width.")
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         nyq = raw.info["sfreq"] / 2
