@@ -9,6 +9,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import numpy as np
@@ -166,7 +167,7 @@ def fit_module(
     if int(epochs) < 1:
         raise BadInputError(f"epochs must be >= 1, got {epochs}.")
     has_val = data.val is not None
-    cbs: list[Callback] = list(callbacks or [])
+    cbs: list[Callback] = [*(callbacks or []), _StopOnCtrlC()]
     if _EPOCH_LISTENERS:
         cbs.append(_EpochReporter())
     if early_stopping_patience is not None:
@@ -209,18 +210,50 @@ def fit_module(
     return module.history[start:]
 
 
+class _StopOnCtrlC(Callback):
+    """Ctrl-C during a fit stops it at the end of the current batch, from Python.
+
+    A ``KeyboardInterrupt`` raised wherever SIGINT happens to land can unwind through torch's
+    native training code, and was seen to corrupt the heap (glibc aborts the process) in about
+    1 of 12 interrupts. The handler only records the request; this callback raises it at a
+    safe point. A second Ctrl-C interrupts at once.
+    """
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def handler(self, signum: int, frame: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def on_train_batch_end(self, *args: Any) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+
+
 def _fit_keeping_interrupts(trainer: L.Trainer, module: EEGDecModule,
                             data: EpochsDataModule) -> None:
-    """``trainer.fit``, with Ctrl-C raised as ``KeyboardInterrupt``: Lightning turns it into
-    ``sys.exit(1)`` and ignores SIGINT from then on, which would hide it from the caller."""
+    """``trainer.fit`` with Ctrl-C handled safely (:class:`_StopOnCtrlC`) and raised to the
+    caller as ``KeyboardInterrupt``: Lightning turns it into ``sys.exit(1)`` and ignores SIGINT
+    from then on, which would hide it."""
+    stopper = next(c for c in trainer.callbacks if isinstance(c, _StopOnCtrlC))
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.getsignal(signal.SIGINT) if main else None
+    cooperative = main and previous is signal.default_int_handler
+    if cooperative:
+        signal.signal(signal.SIGINT, stopper.handler)
     try:
         trainer.fit(module, datamodule=data)
     except SystemExit:
         if not trainer.interrupted:
             raise
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGINT, signal.default_int_handler)
         raise KeyboardInterrupt from None
+    finally:
+        if main and previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if stopper.requested:  # the request came after the last batch
+        raise KeyboardInterrupt
 
 
 @torch.no_grad()
