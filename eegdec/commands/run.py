@@ -15,6 +15,7 @@ Examples:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 
 from eegdec.commands import Choices
@@ -136,7 +137,6 @@ def _config(args: argparse.Namespace):
 
 
 def command(args: argparse.Namespace) -> int:
-    import contextlib
     import importlib.util
 
     from eegdec.commands.progress import RunReporter
@@ -146,7 +146,7 @@ def command(args: argparse.Namespace) -> int:
     cfg, out = _config(args)
     reporter = RunReporter(sys.stderr, quiet=args.quiet)
     try:
-        with _epoch_progress(cfg, reporter) if reporter.live else contextlib.nullcontext():
+        with _epoch_progress(cfg, reporter):
             store = run_protocol(cfg, out, progress=reporter)
     except KeyboardInterrupt:
         reporter.close()
@@ -174,14 +174,12 @@ def command(args: argparse.Namespace) -> int:
     return 0
 
 
-def _epoch_progress(cfg, reporter):
-    """Epoch progress inside a fold, for sequential runs with a torch model."""
+def _epoch_progress(cfg, reporter) -> contextlib.AbstractContextManager:
+    """Epoch progress inside a fold: on a terminal, for sequential runs with a torch model."""
     from eegdec.models.registry import get_model_info
 
-    if cfg.n_jobs != 1 or cfg.backend != "loky" or not any(
+    if not reporter.live or cfg.n_jobs != 1 or cfg.backend != "loky" or not any(
             get_model_info(m).kind == "torch" for m in cfg.models):
-        import contextlib
-
         return contextlib.nullcontext()
     from eegdec.training.trainer import epoch_progress
 

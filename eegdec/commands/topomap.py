@@ -68,9 +68,7 @@ def command(args: argparse.Namespace) -> int:
             f"{data.classes}: pass --events {' '.join(meta['classes'])}."
         )
     alignment = args.alignment or run.get("alignment", "none")
-    domains = (data.metadata["subject"].astype(str) + "/"
-               + data.metadata["session"].astype(str)).to_numpy()
-    X = align_domains(data.X, domains, check_alignment(alignment))
+    X = align_domains(data.X, data.domains(), check_alignment(alignment))
     figs, summary = model_figures(model, X, data.y, data.ch_names, data.classes,
                                   data.montage, method=args.method, title=ckpt.stem)
     for path in save_figures(figs, args.out, prefix=f"{ckpt.stem}_"):

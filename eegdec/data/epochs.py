@@ -110,6 +110,11 @@ class EpochsData:
     def subjects(self) -> list:
         return pd.unique(self.metadata["subject"]).tolist()
 
+    def domains(self) -> np.ndarray:
+        """Each trial's recording domain, ``"<subject>/<session>"`` (alignment references)."""
+        return (self.metadata["subject"].astype(str) + "/"
+                + self.metadata["session"].astype(str)).to_numpy()
+
     @staticmethod
     def concat(parts: list[EpochsData]) -> EpochsData:
         """Stack trials of several containers with identical channels, rate and classes."""

@@ -505,9 +505,7 @@ def summary_markdown(table: pd.DataFrame) -> str:
         if online:
             cells.append("" if pd.isna(r["n_calib"]) else str(int(r["n_calib"])))
         cells += [r["classes"], f"{r['chance_level']:.2f}"]
-        for m in metrics:
-            sd = r[f"{m}_std"]
-            cells.append(f"{r[f'{m}_mean']:.3f} ± {0.0 if pd.isna(sd) else sd:.3f}")
+        cells += [_mean_sd(r, m) for m in metrics]
         cells.append(f"{int(r['n'])} {r['sd_over']}s")
         lines.append("| " + " | ".join(str(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"

@@ -154,10 +154,8 @@ def _save_artefacts(store: RunStore, fid: str, unit: Unit, res: FoldResult,
 
 
 # -- the run ------------------------------------------------------------------------------------
-def prepare(cfg: RunConfig, out: str | Path | None = None) -> tuple[RunConfig, RunStore, str]:
-    """Resolve ``cfg``, create (or reopen) its run directory and write ``config.yaml``."""
-    cfg = cfg.resolved()
-    digest = config_hash(cfg.hashed())
+def _open_store(cfg: RunConfig, digest: str, out: str | Path | None) -> RunStore:
+    """The run directory of a resolved ``cfg``, with its ``config.yaml`` written."""
     store = RunStore(out or default_run_dir(cfg, digest))
     try:
         store.write_config({**cfg.hashed(), "device": cfg.device, "data_dir": cfg.data_dir},
@@ -167,7 +165,7 @@ def prepare(cfg: RunConfig, out: str | Path | None = None) -> tuple[RunConfig, R
             f"Cannot write the run directory {store.root} ({exc.strerror or exc}): pass --out "
             "a folder you can write to."
         ) from exc
-    return cfg, store, digest
+    return store
 
 
 def check_run(cfg: RunConfig, out: str | Path | None = None
@@ -187,9 +185,10 @@ def run_protocol(cfg: RunConfig, out: str | Path | None = None,
     ``progress`` hears of the plan, each subject loaded and each fold finished. A run that
     fails before its first fold leaves no new run directory behind.
     """
-    resolved, specs = check_run(cfg, out)
-    fresh = not Path(out or default_run_dir(resolved, config_hash(resolved.hashed()))).exists()
-    cfg, store, digest = prepare(resolved, out)
+    cfg, specs = check_run(cfg, out)
+    digest = config_hash(cfg.hashed())
+    fresh = not Path(out or default_run_dir(cfg, digest)).exists()
+    store = _open_store(cfg, digest, out)
     try:
         with _warnings_to_log(store, cfg.verbose):
             _run(cfg, store, digest, specs, progress or RunProgress())

@@ -24,18 +24,13 @@ if TYPE_CHECKING:
     from eegdec.evaluation.config import RunConfig
 
 
-def _domains(data: EpochsData):
-    return (data.metadata["subject"].astype(str) + "/"
-            + data.metadata["session"].astype(str)).to_numpy()
-
-
 def run_loso(build: Builder, seed: int, source: EpochsData, target: EpochsData,
              alignment: str, sessions: list[str] | None = None) -> list[FoldResult]:
     """Train on ``source``, score each target session (or only ``sessions``) in order."""
     from eegdec.preprocessing.alignment import align_domains, align_new_domain
 
     est = build(seed)
-    fit_s = timed_fit(est, align_domains(source.X, _domains(source), alignment), source.y)
+    fit_s = timed_fit(est, align_domains(source.X, source.domains(), alignment), source.y)
     subject = str(target.metadata["subject"].iloc[0])
     results = []
     for session, idx in sessions_in_order(target.metadata):

@@ -21,7 +21,6 @@ from eegdec.evaluation.protocols.base import (
     timed_fit,
     trial_numbers,
 )
-from eegdec.evaluation.protocols.loso import _domains
 from eegdec.evaluation.results import fold_id
 from eegdec.evaluation.splits import calib_sizes_for, sessions_in_order
 
@@ -51,7 +50,7 @@ def run_online(build: Builder, seed: int, source: EpochsData, target: EpochsData
             f"Target subject {target.metadata['subject'].iloc[0]} session {session} has "
             f"{len(order)} trials: none left to test after {n_max}; lower --calib-sizes."
         )
-    X_src = align_domains(source.X, _domains(source), alignment)
+    X_src = align_domains(source.X, source.domains(), alignment)
     pre = build(seed)
     pre_s = timed_fit(pre, X_src, source.y)
     test_idx = order[n_max:]
