@@ -139,14 +139,15 @@ def _config(args: argparse.Namespace):
 def command(args: argparse.Namespace) -> int:
     import importlib.util
 
+    from eegdec import interrupts
     from eegdec.commands.progress import RunReporter
     from eegdec.evaluation.results import RunStore, summarise, summary_console
     from eegdec.evaluation.runner import run_protocol
 
     cfg, out = _config(args)
     reporter = RunReporter(sys.stderr, quiet=args.quiet)
-    try:
-        with _epoch_progress(cfg, reporter):
+    try:  # Ctrl-C stops at the next batch or fold (eegdec.interrupts)
+        with interrupts.deferred(), _epoch_progress(cfg, reporter):
             store = run_protocol(cfg, out, progress=reporter)
     except KeyboardInterrupt:
         reporter.close()

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from eegdec import interrupts
 from eegdec._version import __version__
 from eegdec.data.epochs import EpochsData
 from eegdec.errors import BadInputError, CorruptFileError
@@ -56,6 +57,7 @@ def _iter_subjects(cfg: RunConfig, progress: RunProgress) -> Iterator[EpochsData
     from eegdec.preprocessing.load import iter_subject_epochs
 
     for subject in _subjects(cfg):
+        interrupts.check()
         progress.loading(cfg.dataset, subject)
         yield from iter_subject_epochs(cfg.dataset, [subject], paradigm=cfg.paradigm,
                                        events=cfg.events, data_dir=cfg.data_dir)
@@ -225,6 +227,7 @@ def _run(cfg: RunConfig, store: RunStore, digest: str, specs: list[ModelSpec],
         for rows in outputs:
             for row in rows:
                 progress.fold_done(row)
+            interrupts.check()
 
 
 def load_config(run_dir: str | Path) -> RunConfig:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import signal
-import threading
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -21,6 +19,7 @@ from lightning.pytorch.callbacks import (
     ModelCheckpoint,
 )
 
+from eegdec import interrupts
 from eegdec.errors import BadInputError
 from eegdec.training.data import EpochsDataModule, TensorBatches, as_tensors
 from eegdec.training.module import EEGDecModule
@@ -211,49 +210,25 @@ def fit_module(
 
 
 class _StopOnCtrlC(Callback):
-    """Ctrl-C during a fit stops it at the end of the current batch, from Python.
+    """Ctrl-C during a fit (:mod:`eegdec.interrupts`) ends it cleanly after the current batch.
 
-    A ``KeyboardInterrupt`` raised wherever SIGINT happens to land can unwind through torch's
-    native training code, and was seen to corrupt the heap (glibc aborts the process) in about
-    1 of 12 interrupts. The handler only records the request; this callback raises it at a
-    safe point. A second Ctrl-C interrupts at once.
+    The fit then finishes through Lightning's normal path and the interrupt is raised after it:
+    Lightning's own interrupt path (teardown from inside the loop) was seen to abort the process
+    with a corrupted heap.
     """
 
-    def __init__(self) -> None:
-        self.requested = False
-
-    def handler(self, signum: int, frame: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def on_train_batch_end(self, *args: Any) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
+    def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
+        if interrupts.requested():
+            trainer.should_stop = True
 
 
 def _fit_keeping_interrupts(trainer: L.Trainer, module: EEGDecModule,
                             data: EpochsDataModule) -> None:
-    """``trainer.fit`` with Ctrl-C handled safely (:class:`_StopOnCtrlC`) and raised to the
-    caller as ``KeyboardInterrupt``: Lightning turns it into ``sys.exit(1)`` and ignores SIGINT
-    from then on, which would hide it."""
-    stopper = next(c for c in trainer.callbacks if isinstance(c, _StopOnCtrlC))
-    main = threading.current_thread() is threading.main_thread()
-    previous = signal.getsignal(signal.SIGINT) if main else None
-    cooperative = main and previous is signal.default_int_handler
-    if cooperative:
-        signal.signal(signal.SIGINT, stopper.handler)
-    try:
+    """``trainer.fit`` with Ctrl-C deferred to a batch end, then raised to the caller as
+    ``KeyboardInterrupt``."""
+    with interrupts.deferred():
         trainer.fit(module, datamodule=data)
-    except SystemExit:
-        if not trainer.interrupted:
-            raise
-        raise KeyboardInterrupt from None
-    finally:
-        if main and previous is not None:
-            signal.signal(signal.SIGINT, previous)
-    if stopper.requested:  # the request came after the last batch
-        raise KeyboardInterrupt
+        interrupts.check()
 
 
 @torch.no_grad()
