@@ -1,5 +1,6 @@
-"""Layers point one way: data -> preprocessing -> models -> training -> evaluation -> interpret
--> commands. A module may import its own layer and the layers before it, never a later one."""
+"""Layers point one way: data -> preprocessing -> models -> training -> online -> evaluation ->
+interpret -> commands. A module may import its own layer and the layers before it, never a
+later one."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "eegdec"
-LAYERS = ("data", "preprocessing", "models", "training", "evaluation", "interpret", "commands")
+LAYERS = ("data", "preprocessing", "models", "training", "online", "evaluation", "interpret",
+          "commands")
 
 
 def _layer(module: str) -> int | None:
