@@ -18,7 +18,8 @@ them, shared by the protocols, :class:`~eegdec.training.classifier.EEGDecClassif
 - ``"euclidean-transductive"``: test trials are aligned with the reference of all test trials
   of their domain (the DBConformer reference code; uses future trials, so named as such).
 
-Covariances and matrix functions come from pyriemann.
+The ``xxt`` covariances and ``R^{-1/2}`` come from :mod:`eegdec.preprocessing.reference`
+(numpy only, shared with the online decoder); other covariance estimators from pyriemann.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from eegdec.errors import BadInputError
+from eegdec.preprocessing.reference import inv_sqrt as _inv_sqrt
+from eegdec.preprocessing.reference import xxt_covariances
 
 ALIGNMENTS: tuple[str, ...] = ("none", "euclidean", "euclidean-transductive")
 
@@ -45,19 +48,11 @@ def _check(X: np.ndarray) -> np.ndarray:
 
 
 def _covariances(X: np.ndarray, estimator: str) -> np.ndarray:
-    X = np.asarray(X, dtype=np.float64)
     if estimator == "xxt":  # the paper's R_i = X_i X_i^T / T (not mean-centred)
-        return np.einsum("nct,ndt->ncd", X, X) / X.shape[2]
+        return xxt_covariances(X)
     from pyriemann.geometry.covariance import covariances
 
-    return covariances(X, estimator=estimator)
-
-
-def _inv_sqrt(C: np.ndarray, reg: float) -> np.ndarray:
-    from pyriemann.geometry.base import invsqrtm
-
-    n = C.shape[0]
-    return invsqrtm(C + reg * np.trace(C) / n * np.eye(n))
+    return covariances(np.asarray(X, dtype=np.float64), estimator=estimator)
 
 
 class EuclideanAlignment(TransformerMixin, BaseEstimator):
