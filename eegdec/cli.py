@@ -22,6 +22,7 @@ COMMANDS = {
     "download": "download dataset files through MOABB/MNE (needs internet)",
     "report": "write a self-contained HTML report for a run directory",
     "topomap": "draw channel-attention / relevance topomaps for a trained checkpoint",
+    "export": "export a trained fold as a live decoder (ONNX model + manifest)",
 }
 
 
