@@ -64,6 +64,7 @@ class RunConfig:
     batch_size: int | None = None
     seeds: list[int] | None = None
     alignment: str = "euclidean"
+    causal_filter: bool = False
     class_weight: str | None = None
     calib_sizes: list[int] = field(default_factory=lambda: list(DEFAULT_CALIB_SIZES))
     fine_tune_epochs: int | None = None
@@ -132,4 +133,7 @@ class RunConfig:
         return cfg
 
     def hashed(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED}
+        """The options that change results; ``causal_filter`` only when set, so runs made
+        before the option existed keep their hash (and resume)."""
+        return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED
+                and not (k == "causal_filter" and not v)}

@@ -345,7 +345,7 @@ def causal_chain(preprocessing: Any, sfreq: float, ch_names: Sequence[str]) -> A
         return preprocessing
     from eegdec.preprocessing.causal import CausalChain
 
-    if isinstance(preprocessing, dict) and "steps" not in preprocessing:
+    if isinstance(preprocessing, dict) and "chain" in preprocessing:
         return CausalChain.from_dict(preprocessing)
     from eegdec.preprocessing.pipeline import Pipeline
 
