@@ -177,5 +177,39 @@ def test_stream_refuses_a_folder_that_is_no_decoder(tmp_path) -> None:
 
     with pytest.raises(DataNotFoundError, match="not found"):
         open_decoder(tmp_path / "nope")
-    with pytest.raises(BadInputError, match="neither an export folder"):
+    with pytest.raises(BadInputError, match="no export folder"):
         open_decoder(tmp_path)
+    (tmp_path / "config.yaml").write_text("dataset: PhysionetMI\n")  # a run directory
+    with pytest.raises(DataNotFoundError, match="holds no checkpoint"):
+        open_decoder(tmp_path)
+
+
+def test_summary_and_status_lines_without_a_network() -> None:
+    import io
+    from collections import Counter
+
+    from eegdec.online.lsl import Console, LiveSummary, outlet_names
+
+    assert outlet_names("eeg") == ("eeg-eegdec-proba", "eeg-eegdec-labels")
+    assert outlet_names("eeg", "bci") == ("bci-proba", "bci-labels")
+    s = LiveSummary("eeg", "ctrl-c", seconds=12.04, samples=1600, decisions=3, losses=1,
+                    sfreq=160.0, latencies=[0.001, 0.002, 0.003], lags=[0.01] * 3,
+                    labels=Counter({"left": 2, "right": 1}))
+    assert s.line() == ("stopped by Ctrl-C after 12.0 s: 3 decisions from 1600 samples (10.0 s "
+                        "of signal); latency p50 2.0 ms p99 3.0 ms; lag p50 10 ms p99 10 ms; "
+                        "stream lost 1 time; labels left 67%, right 33%")
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    out = Tty()
+    console = Console(out)
+    console.status("1 s")
+    console.status("2 s")
+    console.message("lost")
+    console.close()
+    assert out.getvalue() == "\r\x1b[K1 s\r\x1b[K2 s\r\x1b[Klost\n"
+    plain = io.StringIO()
+    Console(plain).status("1 s")
+    assert plain.getvalue() == "1 s\n"

@@ -278,7 +278,7 @@ class _Status:
         head = f"{now - started:6.0f} s"
         if self.last is None:
             self.console.status(f"{head} | filling the first window: {pushed / decoder.sfreq:.1f}"
-                                f" of {decoder.window_s:g} s")
+                                f" of {decoder.window_s:.1f} s")
             return
         span = min(STATUS_WINDOW_S, now - started)
         rate = len(self.recent) / span if span > 0 else 0.0
