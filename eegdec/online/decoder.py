@@ -32,9 +32,8 @@ from typing import Any
 import numpy as np
 
 from eegdec.errors import BadInputError, UnknownNameError
-from eegdec.preprocessing.reference import RunningReference
+from eegdec.preprocessing.reference import CAUSAL_ALIGNMENTS, RunningReference
 
-ONLINE_ALIGNMENTS = ("none", "euclidean")  # transductive alignment needs future trials
 ProbaFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -122,10 +121,10 @@ class Decoder:
         scale: float = 1e6,
         name: str = "",
     ) -> None:
-        if alignment not in ONLINE_ALIGNMENTS:
+        if alignment not in CAUSAL_ALIGNMENTS:
             raise BadInputError(
                 f"Alignment {alignment!r} cannot run online: use one of "
-                f"{', '.join(ONLINE_ALIGNMENTS)} (transductive alignment needs future trials)."
+                f"{', '.join(CAUSAL_ALIGNMENTS)} (transductive alignment needs future trials)."
             )
         self.model = model
         self.ch_names = list(ch_names)
