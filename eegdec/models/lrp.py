@@ -265,9 +265,12 @@ class _ConservativeMode(TorchFunctionMode):
         if not grads:
             return func(*args, **kwargs)
         name = getattr(func, "__name__", str(func))
-        base = name.rstrip("_") if name.endswith("_") and not name.startswith("__") else name
+        in_place = name.endswith("_") and not name.startswith("__")
+        base = name.rstrip("_") if in_place else name
         if base in _PASS:
             return func(*args, **kwargs)
+        if in_place:  # the rules below return new tensors, which an in-place call would drop
+            raise self.unsupported(f"the in-place operation {name!r}")
         if base == "pad":
             mode = kwargs.get("mode", args[2] if len(args) > 2 else "constant")
             if mode != "constant":
@@ -278,6 +281,8 @@ class _ConservativeMode(TorchFunctionMode):
         if base in _GATES or base in _NORMS:
             return _detach_all(func(*args, **kwargs))
         if base in _ACTIVATIONS:
+            if kwargs.get("inplace"):  # nn.ELU(inplace=True) and the like use the result
+                kwargs = {**kwargs, "inplace": False}
             return _pass_through(args[0], func(*args, **kwargs))
         if base == "batch_norm":
             training = kwargs.get("training", args[5] if len(args) > 5 else False)
