@@ -1,5 +1,5 @@
-"""Vision backbones as EEG encoders: sizes, downsampling plan, family-specific behaviour,
-re-parameterisation, errors, and that every family learns a lateralised-rhythm task."""
+"""Vision backbones as EEG encoders: sizes, the scaling rule, downsampling plan, family-specific
+behaviour, re-parameterisation, errors, and that every family learns a lateralised-rhythm task."""
 
 from __future__ import annotations
 
@@ -12,10 +12,14 @@ import torch
 
 from eegdec.errors import BadInputError, UnknownNameError
 from eegdec.models import create_model, get_model_info
-from eegdec.models.backbones.common import MIN_TOKENS, plan_strides
+from eegdec.models.backbones.common import MIN_TOKENS, plan_strides, scale_config
 
-FAMILIES = ("convnext", "inceptionnext", "unireplknet", "hornet", "lsnet", "spartan", "wavemix",
-            "transnext", "cvt")
+# the first nine keep their hand-set small sizes; the later ones derive small by scale_config
+HAND_SIZED = ("convnext", "inceptionnext", "unireplknet", "hornet", "lsnet", "spartan",
+              "wavemix", "transnext", "cvt")
+SCALED = ("convit", "crossvit", "halonet", "ascan", "glmix", "ninformer", "duoformer", "tvconv",
+          "inceptionresnet", "dico")
+FAMILIES = HAND_SIZED + SCALED
 REF = dict(n_chans=22, n_outputs=4, n_times=1001, sfreq=250.0)
 
 
@@ -35,9 +39,38 @@ def n_params(model: torch.nn.Module) -> int:
 @pytest.mark.parametrize("family", FAMILIES)
 def test_tiny_default_and_small_variant_sizes(family: str) -> None:
     tiny, small = create_model(family, **REF), create_model(f"{family}-small", **REF)
-    assert 20_000 <= n_params(tiny) < n_params(small) <= 500_000
+    if family in HAND_SIZED:
+        assert 20_000 <= n_params(tiny) < n_params(small) <= 500_000
+    else:  # budgets of the scaled families: tiny < 0.3 M, small < 1.5 M parameters
+        assert 20_000 <= n_params(tiny) < 300_000 and n_params(tiny) < n_params(small) < 1_500_000
     assert get_model_info(family).family == get_model_info(f"{family}-small").family
     assert get_model_info(family).paper
+
+
+def test_scaling_rule_grows_width_more_than_depth() -> None:
+    """Dollar et al. 2021 with alpha = 0.8, 4x FLOPs, no resolution term: width x4^0.4,
+    depth x4^0.2, widths in multiples of 8, extra blocks to the largest fractional share."""
+    assert scale_config((24, 48, 96), (1, 1, 1)) == ((40, 80, 168), (1, 2, 1))
+    assert scale_config((24, 48, 96), (1, 2, 1)) == ((40, 80, 168), (1, 3, 1))
+    assert scale_config((24, 48), (1, 2)) == ((40, 80), (1, 3))
+    assert scale_config((24, 48, 96, 48), (1, 1, 1, 1)) == ((40, 80, 168, 80), (1, 1, 2, 1))
+    assert scale_config((64,), (4,), flops=2.0) == ((88,), (5,))
+    dims, depths = scale_config((32, 64, 128), (2, 2, 2))
+    cost = sum(d * w * w for d, w in zip(depths, dims)) / sum(2 * w * w for w in (32, 64, 128))
+    assert 3.0 < cost < 5.0  # about the 4x asked for, after rounding
+    with pytest.raises(BadInputError, match="one width per stage"):
+        scale_config((24, 48), (1,))
+
+
+@pytest.mark.parametrize("family", SCALED)
+def test_small_variant_follows_the_scaling_rule(family: str) -> None:
+    import importlib
+
+    target = [t for n, t, *_ in __import__("eegdec.models.backbones", fromlist=["_FAMILIES"])
+              ._FAMILIES if n == family][0]
+    variants = importlib.import_module(f"eegdec.models.backbones.{target.split(':')[0]}").VARIANTS
+    tiny, small = variants["tiny"], variants["small"]
+    assert (small["dims"], small["depths"]) == scale_config(tiny["dims"], tiny["depths"])
 
 
 def test_registration_does_not_import_torch() -> None:
@@ -154,6 +187,87 @@ def test_wavemix_uses_a_real_dwt_and_adapts_levels() -> None:
     assert [len(s[-1].mixers) for s in short.stages] == [3, 3, 2]  # 25, 13, 7 steps
     out = create_model("wavemix", **REF, wavelet="db2")(torch.randn(2, 22, 1001))
     assert out.shape == (2, 4) and torch.isfinite(out).all()
+
+
+def test_gpsa_starts_as_a_temporal_convolution() -> None:
+    from eegdec.models.backbones.convit import GPSA1d
+
+    gpsa = GPSA1d(24, heads=3)
+    pos = torch.softmax(gpsa.positional_scores(20, torch.device("cpu")), dim=-1)
+    i = 10  # head h attends to the step c_h = -1, 0, +1 away: a 3-tap convolution
+    assert [int(pos[h, i].argmax()) - i for h in range(3)] == [-1, 0, 1]
+    assert (pos[:, i].max(dim=-1).values > 0.5).all()
+    assert (torch.sigmoid(gpsa.gate) > 0.7).all()  # the gate starts towards position
+
+
+def test_halo_attention_equals_masked_full_attention() -> None:
+    """Blocks of 4 steps, halo 2, 11 steps: each query sees only its block +- 2 steps."""
+    from eegdec.models.backbones.halonet import HaloAttention1d
+
+    torch.manual_seed(0)
+    attn = HaloAttention1d(16, heads=2, block=4, halo=2).eval()
+    x = torch.randn(2, 16, 11)
+    with torch.no_grad():
+        q = attn.q(x).view(2, 2, 8, 11)
+        k, v = attn.kv(x).view(2, 2, 2, 8, 11).unbind(1)
+        i, j = torch.arange(11)[:, None], torch.arange(11)[None, :]
+        rel = attn.rel[((j - i) + 4 + 2 - 1).clamp(0, 10)]  # (11, 11, 8); the rest is masked
+        logits = torch.einsum("bhdi,bhdj->bhij", q, k) + torch.einsum("bhdi,ijd->bhij", q, rel)
+        start = (i // 4) * 4
+        allowed = (j >= start - 2) & (j < start + 4 + 2)
+        att = torch.softmax((logits / 8 ** 0.5).masked_fill(~allowed, float("-inf")), dim=-1)
+        ref = attn.proj(torch.einsum("bhij,bhdj->bhdi", att, v).reshape(2, 16, 11))
+        assert torch.allclose(attn(x), ref, atol=1e-5)
+
+
+def test_ascan_puts_convolutions_early_and_attention_late() -> None:
+    assert create_model("ascan", **REF).layout == "C|CT|T"
+    assert create_model("ascan-small", **REF).layout == "C|CCT|T"
+
+
+def test_tvconv_kernels_vary_with_time_and_match_an_explicit_convolution() -> None:
+    from eegdec.models.backbones.tvconv import TVConv1d
+
+    torch.manual_seed(0)
+    conv = TVConv1d(6, n_tokens=12, kernel_size=3).eval()
+    x = torch.randn(2, 6, 12)
+    with torch.no_grad():
+        w = conv.kernels()  # (6, 3, 12)
+        assert not torch.allclose(w[..., 3], w[..., 8])
+        xp = torch.nn.functional.pad(x, (1, 1))
+        ref = torch.stack([(xp[:, :, t:t + 3] * w[None, :, :, t]).sum(-1) for t in range(12)], -1)
+        assert torch.allclose(conv(x), ref, atol=1e-5)
+
+
+@pytest.mark.parametrize("family", ["tvconv", "ninformer", "crossvit", "duoformer"])
+def test_length_tied_families_reject_other_lengths_in_one_line(family: str) -> None:
+    model = create_model(family, **REF)
+    with pytest.raises(BadInputError, match="n_times of the data") as info:
+        model(torch.randn(1, 22, 1501))
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("family", ["glmix", "ninformer", "crossvit", "duoformer", "ascan"])
+def test_global_mixers_reach_across_the_whole_window(family: str) -> None:
+    """The first time step's features depend on the last input samples (global token mixing),
+    which no stack of these models' small kernels alone would give."""
+    model = create_model(family, n_chans=4, n_outputs=2, n_times=400, sfreq=100.0, seed=0,
+                         **({} if family in ("crossvit", "duoformer") else {"layer_scale": 1.0}))
+    model.eval()
+    x = torch.randn(1, 4, 400, requires_grad=True)
+    model(x)[0, 0].backward()
+    assert x.grad[..., -50:].abs().sum() > 0 and x.grad[..., :50].abs().sum() > 0
+
+
+def test_inception_resnet_block_types_by_stage() -> None:
+    from eegdec.models.backbones.inceptionresnet import InceptionResBlock1d
+
+    model = create_model("inceptionresnet", **REF)
+    blocks = [m for m in model.modules() if isinstance(m, InceptionResBlock1d)]
+    assert [len(b.branches) for b in blocks] == [3, 2, 2]  # A, B, C
+    dilations = [c.dilation[0] for c in blocks[1].modules() if isinstance(c, torch.nn.Conv1d)
+                 and c.kernel_size[0] == 7]
+    assert dilations == [1, 2]
 
 
 def test_drop_path_drops_in_training_only() -> None:

@@ -35,3 +35,41 @@ def test_memory_format_benchmark_writes_its_section(tmp_path, capsys):
                               "--write"])
     assert "| eegnet |" in capsys.readouterr().out
     assert "## Memory format" in (tmp_path / "benchmarks.md").read_text()
+
+
+def test_backbone_benchmark_table_from_finished_folds(tmp_path, monkeypatch):
+    """bench_backbones.py --table-only: accuracy per protocol (with missing folds marked),
+    parameter count and latency, written between the markers of docs/backbones.md."""
+    import bench_backbones
+    import numpy as np
+    import pandas as pd
+
+    from eegdec.evaluation.results import COLUMNS, RunStore, fold_id
+
+    docs = tmp_path / "backbones.md"
+    docs.write_text(f"# x\n\n{bench_backbones.START}\nplaceholder\n{bench_backbones.END}\nend\n")
+    monkeypatch.setattr(bench_backbones, "DOCS", docs)
+    out = tmp_path / "bench"
+    for key, accs in (("physionet-within", [0.6, 0.8, 0.7, 0.7, 0.7]), ("ssvep-within", [0.5])):
+        rows = []
+        for fold, acc in enumerate(accs):
+            row = dict.fromkeys(COLUMNS, np.nan)
+            row.update(fold_id=fold_id("convit", "1", "0", fold, 1, None), dataset="d",
+                       paradigm="LR", protocol="within-cv", model="convit", subject="1",
+                       session="0", fold=fold, seed=1, alignment="none", n_train=36, n_test=9,
+                       n_classes=2, classes="a|b", chance_level=0.5, accuracy=acc,
+                       balanced_accuracy=acc, kappa=0.1, fit_seconds=1.0, predict_seconds=0.1,
+                       eegdec_version="0", config_hash="abc")
+            rows.append(row)
+        RunStore(out / key).append_rows(rows)
+    pd.DataFrame({"latency_ms": {"convit": 1.234}, "device": "NVIDIA H200"}).to_csv(
+        out / "latency.csv")
+    text = bench_backbones.main(["--table-only", "--write", "--families", "convit",
+                                 "--variants", "tiny", "--out", str(out)])
+    row = next(line for line in text.splitlines() if line.startswith("| `convit`"))
+    assert row.split("|")[2:] == [" 172,831 ", " 0.70 ± 0.07 ", "  ", " 0.50 (1/17 folds) ",
+                                  " 1.23 ", ""]
+    assert "median ms on NVIDIA H200" in text and "10 epochs" in text
+    assert "| model | params | PhysionetMI S1 within | PhysionetMI S1-14 LOSO |" in text
+    written = docs.read_text()
+    assert "placeholder" not in written and row in written and written.endswith("end\n")

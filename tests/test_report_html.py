@@ -29,7 +29,8 @@ def make_run_dir(root: Path, *, online: bool = False, attention: bool = True) ->
 
     Two models x two subjects x two folds; attention peaks at C3 for ``left_hand`` and C4 for
     ``right_hand``; model ``good`` is right on 90% of trials, ``bad`` on half. ``good`` also
-    has a gradient relevance map (as DBConformer runs do), flat but for Cz.
+    has a gradient relevance map (as DBConformer runs do), flat but for Cz, and an LRP map,
+    flat but for C1.
     """
     rng = np.random.default_rng(0)
     store = RunStore(root)
@@ -63,6 +64,9 @@ def make_run_dir(root: Path, *, online: bool = False, attention: bool = True) ->
                             grad = np.ones((20, len(CH_NAMES)))
                             grad[:, CH_NAMES.index("Cz..")] = 5
                             maps["relevance"] = grad / grad.sum(1, keepdims=True)
+                            lrp = np.ones((20, len(CH_NAMES)))
+                            lrp[:, CH_NAMES.index("C1..")] = 5
+                            maps["lrp"] = lrp / lrp.sum(1, keepdims=True)
                         store.save_npz("attention", fid, **maps,
                                        ch_names=np.array(CH_NAMES), y_true=y_true, y_pred=y_pred,
                                        montage=np.array("standard_1005"))
@@ -136,13 +140,14 @@ def offline_report(tmp_path_factory) -> tuple[Path, str]:
 def test_report_is_valid_self_contained_html(offline_report):
     path, text = offline_report
     assert path.name == "report.html"
-    # bars, confusion, curves, per map (good: attention + gradient, bad: attention):
+    # bars, confusion, curves, per map (good: attention + gradient + LRP, bad: attention):
     # topomaps + heat map
-    assert _check_self_contained(text) == 3 + 3 * 2
+    assert _check_self_contained(text) == 3 + 4 * 2
     headings = _parse(text).h2
     for expected in ("Configuration", "Results", "Per-subject scores", "Confusion matrices",
                      "Training curves", "Channel relevance: good, channel attention",
-                     "Channel relevance: good, gradient relevance",
+                     "Channel relevance: good, input x gradient",
+                     "Channel relevance: good, LRP",
                      "Channel relevance: bad, channel attention"):
         assert expected in headings
     assert not any("Online" in h for h in headings)
@@ -155,8 +160,9 @@ def test_report_shows_config_results_and_channel_findings(offline_report):
     # the fabricated attention peaks at C3 (left) and C4 (right): the top-3 table says so
     rows = re.findall(r"<th>(left_hand|right_hand)</th>\s*<td>\d+</td>\s*<td>([^<]+)</td>", text)
     first = {cls: sorted(v.split(",")[0] for c, v in rows if c == cls) for cls in CLASSES}
-    # two attention sections (C3 / C4 first) and model good's gradient section (Cz first)
-    assert first == {"left_hand": ["C3", "C3", "Cz"], "right_hand": ["C4", "C4", "Cz"]}
+    # two attention sections (C3 / C4 first), model good's gradient (Cz) and LRP (C1) sections
+    assert first == {"left_hand": ["C1", "C3", "C3", "Cz"],
+                     "right_hand": ["C1", "C4", "C4", "Cz"]}
 
 
 def test_report_online_curve_and_missing_parts(tmp_path):

@@ -40,7 +40,7 @@ def model_figures(
     """
     rel, used = channel_relevance(model, X, method=method)
     names = [normalize_ch_name(c) for c in ch_names]
-    kind = "channel attention" if used == "attention" else used.replace("_", " ")
+    kind = {"attention": "channel attention", "lrp": "LRP"}.get(used, used.replace("_", " "))
     figs: dict[str, Figure] = {}
     if len(ch_names) >= MIN_TOPO_CHANNELS:
         figs["topomap"] = plot_class_topomaps(rel, y, ch_names, classes, montage,

@@ -22,6 +22,9 @@ from eegdec.evaluation.results import FoldId, RunStore, read_npz
 ROW_COLUMNS = ("model", "subject", "session", "fold", "seed", "n_calib", "n_train", "n_test",
                "accuracy", "balanced_accuracy", "kappa", "fit_seconds")
 MAX_CONFUSION_PANELS = 8
+# attention/*.npz keys drawn as relevance sections, in this order, with their labels
+RELEVANCE_KINDS = {"channel_attention": "channel attention", "relevance": "input x gradient",
+                   "lrp": "LRP", "integrated_gradients": "integrated gradients"}
 MAX_HEATMAP_TRIALS = 300
 
 _CSS = """
@@ -196,13 +199,17 @@ class RunReport:
 
     def relevance(self) -> list[Section]:
         how = ("Scalp maps of mean channel relevance on test trials, over all trials and per "
-               "class: gradient x input for every torch model and, for DBConformer, also its "
-               "channel attention (each trial sums to 1). For motor imagery, weight over C3/C4 "
-               "and their neighbours is the physiologically expected pattern; the heat map "
-               "shows the same per trial (rows grouped by class), revealing whether the pattern "
-               "is consistent. Read DBConformer's attention next to its gradient map: when the "
-               "temporal branch carries the decision, the attention can stay near its "
-               "initialisation (docs/interpret.md).")
+               "class: gradient x input for every torch model, layer-wise relevance propagation "
+               "(LRP: the target logit divided back through the layers by the epsilon rule) "
+               "for the models LRP supports and, for DBConformer, also its channel attention "
+               "(each trial sums to 1). For motor imagery, weight over C3/C4 and their "
+               "neighbours is the physiologically expected pattern; the heat map shows the same "
+               "per trial (rows grouped by class), revealing whether the pattern is consistent. "
+               "Gradient x input and LRP agree on simple convolutional chains and can differ "
+               "for attention models, where LRP treats attention weights as fixed. Read "
+               "DBConformer's attention next to its gradient and LRP maps: when the temporal "
+               "branch carries the decision, the attention can stay near its initialisation "
+               "(docs/interpret.md).")
         paths: dict[str, dict[int, list[tuple[FoldId, Path]]]] = {}
         for fid, path in self.store.artefacts("attention"):
             n = -1 if fid.n_calib is None else fid.n_calib
@@ -217,7 +224,7 @@ class RunReport:
                             note="No attention/*.npz (written for torch models only).")]
         return [self._relevance_section(title, parts, how, key)
                 for title, parts in groups.items()
-                for key in ("channel_attention", "relevance") if key in parts[0]]
+                for key in RELEVANCE_KINDS if key in parts[0]]
 
     def _classes(self, part: dict[str, np.ndarray]) -> list[str] | None:
         if "classes" in part:
@@ -231,7 +238,7 @@ class RunReport:
         from eegdec.interpret.topomap import plot_class_topomaps, plot_trial_heatmap
         from eegdec.models.relevance import aggregate_relevance
 
-        kind = "channel attention" if key == "channel_attention" else "gradient relevance"
+        kind = RELEVANCE_KINDS[key]
         sec = Section(f"Channel relevance: {title}, {kind}", how)
         raw_names = [str(c) for c in parts[0]["ch_names"]]
         parts = [p for p in parts if [str(c) for c in p["ch_names"]] == raw_names and key in p]

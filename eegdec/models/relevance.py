@@ -2,8 +2,9 @@
 
 DBConformer explains itself: its channel attention ``alpha`` (softmax over channels) is read
 from ``forward(x, return_features=True)``. Any other torch model gets a gradient attribution
-from captum (input x gradient or integrated gradients), aggregated as ``sum_t |attr|`` and
-normalised to sum 1 per trial so both kinds live on the same scale.
+from captum (input x gradient or integrated gradients) or layer-wise relevance propagation
+(``"lrp"``, :mod:`eegdec.models.lrp`), aggregated as ``sum_t |attr|`` and normalised to sum 1
+per trial so all kinds live on the same scale.
 """
 
 from __future__ import annotations
@@ -19,8 +20,8 @@ from eegdec.errors import BadInputError, EEGDecError
 if TYPE_CHECKING:
     import torch
 
-Method = Literal["auto", "attention", "input_x_gradient", "integrated_gradients"]
-METHODS = ("auto", "attention", "input_x_gradient", "integrated_gradients")
+Method = Literal["auto", "attention", "input_x_gradient", "integrated_gradients", "lrp"]
+METHODS = ("auto", "attention", "input_x_gradient", "integrated_gradients", "lrp")
 
 
 def _supports_features(model: torch.nn.Module) -> bool:
@@ -88,8 +89,11 @@ def channel_relevance(
     """Channel relevance ``(n_trials, n_chans)``, each row non-negative and summing to 1.
 
     ``method="auto"`` uses the model's channel attention when it has one (DBConformer), else
-    captum's input x gradient. Gradients explain ``target`` (class index per trial; default:
-    the predicted class). Returns the relevance and the method actually used.
+    captum's input x gradient. Gradients and LRP explain ``target`` (class index per trial;
+    default: the predicted class). ``"lrp"`` raises
+    :class:`~eegdec.models.lrp.LRPUnsupportedError` (one line) for a model with a layer it has
+    no rule for (:data:`eegdec.models.lrp.LRP_SUPPORTED` lists the registered models it
+    supports). Returns the relevance and the method actually used.
     """
     if method not in METHODS:
         raise BadInputError(f"Unknown relevance method {method!r}: choose one of {METHODS}.")
@@ -124,7 +128,14 @@ def _gradient_attribution(
         raise BadInputError(f"target has {len(target)} entries but X has {len(X)} trials.")
     was_training = model.training
     model.eval().to(device)
-    explainer = (InputXGradient if method == "input_x_gradient" else IntegratedGradients)(model)
+    if method == "lrp":
+        from eegdec.models.lrp import lrp_attribution
+
+        def explain(xb: torch.Tensor, target: torch.Tensor, **_: object) -> torch.Tensor:
+            return lrp_attribution(model, xb, target)[0]
+    else:
+        explain = (InputXGradient if method == "input_x_gradient"
+                   else IntegratedGradients)(model).attribute
     out = []
     try:
         for start in range(0, len(X), batch_size):
@@ -136,7 +147,7 @@ def _gradient_attribution(
                 tb = torch.as_tensor(np.asarray(target[start:start + batch_size]), device=device)
             kwargs = {"n_steps": 32, "internal_batch_size": len(xb)} if (
                 method == "integrated_gradients") else {}
-            out.append(explainer.attribute(xb, target=tb.long(), **kwargs).detach().cpu().numpy())
+            out.append(explain(xb, target=tb.long(), **kwargs).detach().cpu().numpy())
     finally:
         model.train(was_training)
     return np.concatenate(out).reshape(len(X), X.shape[1], -1)

@@ -6,6 +6,10 @@ learned spatial filter bank, as the first layer of EEGNet or FBCSP-style decoder
 strided temporal convolution brings any sampling rate to about ``STEM_RATE`` Hz. Each later
 stage halves the time axis while at least ``MIN_TOKENS`` steps remain, so 0.5 s at 100 Hz and
 5 s at 1000 Hz both end with a few tokens. Family modules only supply the block.
+
+:func:`scale_config` is the width/depth scaling rule (Dollar et al. 2021) that derives a
+family's ``small`` variant from its ``tiny`` one; :class:`SelfAttention1d` is the plain
+multi-head self-attention that several hybrid families share.
 """
 
 from __future__ import annotations
@@ -24,6 +28,92 @@ MIN_TIMES = 8  # shortest window (samples) a backbone accepts
 
 BlockFactory = Callable[[int, int, float, int], nn.Module]
 """``block(stage, dim, drop_path, n_tokens) -> nn.Module`` mapping ``(B, dim, L)`` to itself."""
+
+# The scaling rule (see scale_config): "small" costs SCALE_FLOPS times the FLOPs of "tiny", and
+# ALPHA of that increase (in log terms) goes to width, the rest to depth.
+SCALE_FLOPS = 4.0
+SCALE_ALPHA = 0.8
+WIDTH_QUANTUM = 8
+
+
+def scale_config(dims: Sequence[int], depths: Sequence[int], flops: float = SCALE_FLOPS,
+                 alpha: float = SCALE_ALPHA, quantum: int = WIDTH_QUANTUM
+                 ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    """Widths and depths of a model costing about ``flops`` times those of ``(dims, depths)``.
+
+    P. Dollar, M. Singh, R. Girshick, "Fast and Accurate Model Scaling", CVPR 2021: to scale a
+    network's FLOPs by ``s``, scale mostly its width. Their compound rule multiplies depth by
+    ``s ** e_d``, width by ``s ** (e_w / 2)`` and resolution by ``s ** (e_r / 2)`` with
+    ``e_d + e_w + e_r = 1`` (a block's FLOPs grow with depth, the square of width and the
+    square of resolution) and recommends ``e_w = alpha = 0.8`` ("dWr" scaling). An EEG
+    window's resolution is fixed by the data (the stem brings it to ~50 Hz), so here
+    ``e_r = 0`` and depth takes the rest: ``e_d = 1 - alpha`` ("dW" scaling). With the defaults
+    (``s = 4``, ``alpha = 0.8``) widths grow x1.74 and the total depth x1.32.
+
+    Widths are rounded to multiples of ``quantum`` (as RegNet quantises them). The total number
+    of blocks is rounded to the nearest integer; each stage gets at least one block and
+    ``floor`` of its share, and the remaining blocks go to the stages with the largest
+    fractional shares, ties to the middle stage, then to later stages (tokens are fewer there,
+    so a block costs less time).
+    """
+    if len(dims) != len(depths) or not dims:
+        raise BadInputError(f"scale_config needs one width per stage, got dims {tuple(dims)} "
+                            f"and depths {tuple(depths)}.")
+    width_mult, depth_mult = flops ** (alpha / 2), flops ** (1 - alpha)
+    new_dims = tuple(max(quantum, round(d * width_mult / quantum) * quantum) for d in dims)
+    targets = [d * depth_mult for d in depths]
+    total = max(len(depths), round(sum(targets)))
+    new_depths = [max(1, math.floor(t)) for t in targets]
+    mid = (len(depths) - 1) / 2
+    order = sorted(range(len(depths)),
+                   key=lambda i: (-(targets[i] - math.floor(targets[i])), abs(i - mid), -i))
+    k = 0
+    while sum(new_depths) < total:
+        new_depths[order[k % len(order)]] += 1
+        k += 1
+    return new_dims, tuple(new_depths)
+
+
+def scaled_variants(tiny: dict) -> dict[str, dict]:
+    """``{"tiny": tiny, "small": tiny with dims and depths from scale_config}``."""
+    dims, depths = scale_config(tiny["dims"], tiny["depths"])
+    return {"tiny": dict(tiny), "small": {**tiny, "dims": dims, "depths": depths}}
+
+
+def check_build_args(name: str, n_chans: int, n_outputs: int, n_times: int,
+                     sfreq: float) -> None:
+    """One-line errors for shapes no backbone can be built for."""
+    if n_chans < 1 or n_outputs < 1 or sfreq <= 0:
+        raise BadInputError(
+            f"{name} needs n_chans >= 1, n_outputs >= 1 and sfreq > 0 "
+            f"(got {n_chans}, {n_outputs}, {sfreq}); pass the data's shape and rate."
+        )
+    if n_times < MIN_TIMES:
+        raise BadInputError(
+            f"{name} needs windows of at least {MIN_TIMES} samples, got n_times={n_times}; "
+            "use longer epochs."
+        )
+
+
+def as_chans_time(x: torch.Tensor, n_chans: int, name: str) -> torch.Tensor:
+    """``(B, C, T)`` from ``(B, C, T)`` or ``(B, 1, C, T)``; a wrong layout is a one-line error."""
+    if x.ndim == 4 and x.shape[1] == 1:
+        x = x[:, 0]
+    if x.ndim != 3 or x.shape[1] != n_chans:
+        raise BadInputError(
+            f"{name} expects (batch, {n_chans}, time) or (batch, 1, {n_chans}, time), got "
+            f"{tuple(x.shape)}; check the channels."
+        )
+    return x
+
+
+def check_length(x: torch.Tensor, n_tokens: int, name: str) -> None:
+    """For mixers whose weights are tied to the stage length (built from ``n_times``)."""
+    if x.shape[-1] != n_tokens:
+        raise BadInputError(
+            f"{name} was built for {n_tokens} time steps at this stage, got {x.shape[-1]}; "
+            "rebuild the model with the n_times of the data."
+        )
 
 
 def plan_strides(n_times: int, sfreq: float, n_stages: int) -> tuple[int, list[int], list[int]]:
@@ -179,16 +269,7 @@ class EEGBackbone(nn.Module):
                  chs_info: list | None = None) -> None:
         super().__init__()
         name = type(self).__name__
-        if n_chans < 1 or n_outputs < 1 or sfreq <= 0:
-            raise BadInputError(
-                f"{name} needs n_chans >= 1, n_outputs >= 1 and sfreq > 0 "
-                f"(got {n_chans}, {n_outputs}, {sfreq}); pass the data's shape and rate."
-            )
-        if n_times < MIN_TIMES:
-            raise BadInputError(
-                f"{name} needs windows of at least {MIN_TIMES} samples, got n_times={n_times}; "
-                "use longer epochs."
-            )
+        check_build_args(name, n_chans, n_outputs, n_times, sfreq)
         if len(dims) != len(depths):
             raise BadInputError(
                 f"{name}: dims {tuple(dims)} and depths {tuple(depths)} differ in length; "
@@ -212,13 +293,7 @@ class EEGBackbone(nn.Module):
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Pooled feature vector ``(B, dims[-1])`` of ``(B, C, T)`` or ``(B, 1, C, T)`` input."""
-        if x.ndim == 4 and x.shape[1] == 1:
-            x = x[:, 0]
-        if x.ndim != 3 or x.shape[1] != self.n_chans:
-            raise BadInputError(
-                f"{type(self).__name__} expects (batch, {self.n_chans}, time) or "
-                f"(batch, 1, {self.n_chans}, time), got {tuple(x.shape)}; check the channels."
-            )
+        x = as_chans_time(x, self.n_chans, type(self).__name__)
         return self.norm(self.stages(self.stem(x)).mean(dim=-1))
 
     def forward(self, x: torch.Tensor, return_features: bool = False
@@ -226,3 +301,60 @@ class EEGBackbone(nn.Module):
         features = self.forward_features(x)
         logits = self.head(features)
         return (logits, {"features": features}) if return_features else logits
+
+
+def n_heads(dim: int, head_dim: int) -> int:
+    """Number of attention heads of width ``head_dim`` in ``dim`` features."""
+    if dim % head_dim:
+        raise BadInputError(
+            f"Width {dim} is not divisible by head_dim={head_dim}; pick a divisor of the widths."
+        )
+    return dim // head_dim
+
+
+class TokenAttention(nn.Module):
+    """Multi-head attention on token-last ``(B, N, D)`` tensors: queries from ``x``, keys and
+    values from ``context`` (``x`` itself by default: self-attention; ``kv_dim`` its width)."""
+
+    def __init__(self, dim: int, heads: int, kv_dim: int | None = None) -> None:
+        super().__init__()
+        self.heads = heads
+        self.q = nn.Linear(dim, dim)
+        self.kv = nn.Linear(kv_dim or dim, 2 * dim)
+        self.proj = nn.Linear(dim, dim)
+
+    def forward(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        context = x if context is None else context
+        b, n, d = x.shape
+        h = self.heads
+        q = self.q(x).view(b, n, h, d // h).transpose(1, 2)
+        k, v = self.kv(context).view(b, -1, 2, h, d // h).permute(2, 0, 3, 1, 4)
+        att = torch.softmax(q @ k.transpose(-1, -2) * (d // h) ** -0.5, dim=-1)
+        return self.proj((att @ v).transpose(1, 2).reshape(b, n, d))
+
+
+class SelfAttention1d(nn.Module):
+    """Plain multi-head self-attention over the time steps of ``(B, D, T)`` (no position)."""
+
+    def __init__(self, dim: int, heads: int) -> None:
+        super().__init__()
+        self.attn = TokenAttention(dim, heads)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.attn(x.transpose(1, 2)).transpose(1, 2)
+
+
+class TokenBlock(nn.Module):
+    """Pre-norm transformer block on token-last ``(B, N, D)`` tensors (attention, then MLP)."""
+
+    def __init__(self, dim: int, heads: int, mlp_ratio: int = 4, drop_path: float = 0.0) -> None:
+        super().__init__()
+        self.norm1, self.attn = nn.LayerNorm(dim), TokenAttention(dim, heads)
+        self.norm2 = nn.LayerNorm(dim)
+        self.mlp = nn.Sequential(nn.Linear(dim, mlp_ratio * dim), nn.GELU(),
+                                 nn.Linear(mlp_ratio * dim, dim))
+        self.drop_path = DropPath(drop_path)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = x + self.drop_path(self.attn(self.norm1(x)))
+        return x + self.drop_path(self.mlp(self.norm2(x)))

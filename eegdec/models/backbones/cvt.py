@@ -23,9 +23,9 @@ from eegdec.models.backbones.common import (
     EEGBackbone,
     MetaBlock,
     depthwise,
+    n_heads,
     variant_spec,
 )
-from eegdec.models.backbones.transnext import n_heads
 
 VARIANTS = {
     "tiny": {"dims": (24, 48, 96), "depths": (1, 1, 1)},

@@ -19,12 +19,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from eegdec.errors import BadInputError
 from eegdec.models.backbones.common import (
     ChannelLayerNorm,
     EEGBackbone,
     MetaBlock,
     depthwise,
+    n_heads,
     variant_spec,
 )
 
@@ -32,15 +32,6 @@ VARIANTS = {
     "tiny": {"dims": (24, 48, 96), "depths": (1, 1, 1)},
     "small": {"dims": (32, 64, 128), "depths": (1, 2, 1)},
 }
-
-
-def n_heads(dim: int, head_dim: int) -> int:
-    """Number of attention heads of width ``head_dim`` in ``dim`` features."""
-    if dim % head_dim:
-        raise BadInputError(
-            f"Width {dim} is not divisible by head_dim={head_dim}; pick a divisor of the widths."
-        )
-    return dim // head_dim
 
 
 class ConvGLU(nn.Module):
