@@ -20,6 +20,10 @@ disk, an edit, a copy cut short): a row that does not parse or breaks the schema
 number and the reason, a one-line warning (``logging``) and a line in ``logs/run.log`` say so,
 and the valid rows are rewritten atomically. The rejected folds are then no longer done, so a
 resumed run fits them again.
+
+Columns added since the first release (:data:`OPTIONAL_COLUMNS`: the pseudo-online metrics) may
+be missing from an older ``results.csv``: its rows read with those fields empty, and the file
+gains the columns when a row is next appended.
 """
 
 from __future__ import annotations
@@ -44,12 +48,13 @@ import pandas as pd
 
 from eegdec.errors import BadInputError, CorruptFileError
 from eegdec.evaluation.metrics import METRICS
+from eegdec.evaluation.stream_metrics import STREAM_METRICS
 
 log = logging.getLogger(__name__)
 COLUMNS: tuple[str, ...] = (
     "fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session", "fold",
     "seed", "alignment", "n_calib", "n_train", "n_test", "n_classes", "classes", "chance_level",
-    *METRICS,
+    *METRICS, *STREAM_METRICS,
     "fit_seconds", "predict_seconds", "eegdec_version", "config_hash",
 )
 # The schema of a row beyond its columns: text that must not be empty, integers >= 0 (only
@@ -57,14 +62,19 @@ COLUMNS: tuple[str, ...] = (
 # every fold has. A missing number is an empty field.
 TEXT_COLUMNS = ("fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session",
                 "alignment", "classes", "eegdec_version", "config_hash")
-INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes")
+INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes", "n_decisions")
+# Columns added later, absent (empty) in older files.
+OPTIONAL_COLUMNS: tuple[str, ...] = STREAM_METRICS
 BOUNDS: dict[str, tuple[float, float]] = {
     **dict.fromkeys(INT_COLUMNS, (0, math.inf)),
     **dict.fromkeys(("chance_level", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc",
-                     "sensitivity", "specificity", "event_sensitivity"), (0, 1)),
+                     "sensitivity", "specificity", "event_sensitivity", "trial_accuracy",
+                     "epoch_accuracy", "stable_fraction"), (0, 1)),
     "kappa": (-1, 1),
     **dict.fromkeys(("false_alarms_per_hour", "detection_latency_s", "fit_seconds",
-                     "predict_seconds"), (0, math.inf)),
+                     "predict_seconds", "itr_bits_per_min", "time_to_stable_s",
+                     "false_activations_per_min", "latency_p50_ms", "latency_p99_ms"),
+                    (0, math.inf)),
 }
 REQUIRED = ("fold", "seed", "n_train", "n_test", "n_classes", "chance_level", "accuracy",
             "balanced_accuracy", "fit_seconds", "predict_seconds")
@@ -75,11 +85,15 @@ Rejected = list[tuple[int, str, str]]  # (line number, reason, line)
 GROUP_KEYS = ("dataset", "paradigm", "protocol", "model", "alignment")
 SUMMARY_METRICS = ("accuracy", "balanced_accuracy", "kappa")
 SEIZURE_SUMMARY = ("sensitivity", "specificity", "false_alarms_per_hour")
+STREAM_SUMMARY = ("trial_accuracy", "epoch_accuracy", "itr_bits_per_min", "time_to_stable_s",
+                  "latency_p50_ms", "latency_p99_ms")
 
 
 def _summary_metrics(rows: pd.DataFrame) -> tuple[str, ...]:
     seizure = "paradigm" in rows and (rows["paradigm"] == "seizure").any()
-    return SUMMARY_METRICS + (SEIZURE_SUMMARY if seizure else ())
+    stream = "trial_accuracy" in rows and rows["trial_accuracy"].notna().any()
+    return (SUMMARY_METRICS + (SEIZURE_SUMMARY if seizure else ())
+            + (STREAM_SUMMARY if stream else ()))
 
 
 def fold_id(model: str, subject: Any, session: Any, fold: Any, seed: int,
@@ -190,7 +204,9 @@ def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]
     Returns ``{fold_id: (line number, line, typed row)}`` for the valid rows, in file order,
     and ``[(line number, reason, line)]`` for the others (lines count from 1, the header).
     Empty lines are skipped; a repeated ``fold_id`` keeps its first valid row; when the header
-    is not :data:`COLUMNS` no line can be read, and all are rejected.
+    is not :data:`COLUMNS` less some :data:`OPTIONAL_COLUMNS` (an older file) no line can be
+    read, and all are rejected. Lines under an older header are returned in the current layout
+    (the missing columns empty).
     """
     if not text.strip():
         return {}, []
@@ -198,9 +214,11 @@ def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]
     valid: Valid = {}
     rejected: Rejected = []
     try:
-        header_ok = _fields(lines[0]) == list(COLUMNS)
+        header = _fields(lines[0])
     except ValueError:
-        header_ok = False
+        header = []
+    header_ok = _known_header(header)
+    legacy = header_ok and header != list(COLUMNS)
     if not header_ok:
         rejected.append((1, "damaged header (not the columns of eegdec.evaluation.results."
                             "COLUMNS)", lines[0]))
@@ -211,7 +229,10 @@ def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]
             rejected.append((number, "unreadable: the header (line 1) is damaged", line))
             continue
         try:
-            row = parse_row(_fields(line), digest)
+            fields = _fields(line)
+            if legacy and len(fields) == len(header):
+                fields = [dict(zip(header, fields)).get(c, "") for c in COLUMNS]
+            row = parse_row(fields, digest)
         except ValueError as exc:
             rejected.append((number, str(exc), line))
             continue
@@ -220,8 +241,21 @@ def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]
             rejected.append((number, f"duplicate of line {first[0]} (fold_id "
                                      f"{row['fold_id']})", line))
         else:
-            valid[row["fold_id"]] = (number, line, row)
+            valid[row["fold_id"]] = (number, _line(fields) if legacy else line, row)
     return valid, rejected
+
+
+def _known_header(header: list[str]) -> bool:
+    """:data:`COLUMNS`, or an older layout: the same order without some optional columns."""
+    if len(set(header)) != len(header) or set(COLUMNS) - set(header) - set(OPTIONAL_COLUMNS):
+        return False
+    return header == [c for c in COLUMNS if c in header]
+
+
+def _line(fields: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    return buf.getvalue().removesuffix("\n")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -393,6 +427,20 @@ class RunStore:
         _atomic_write(path, history.to_csv(index=False).encode())
         return path
 
+    def save_timecourse(self, fid: str, curve: pd.DataFrame) -> Path:
+        """``timecourse/<fid>.csv``: pseudo-online accuracy per bin of time since cue onset."""
+        path = self.root / "timecourse" / f"{fid}.csv"
+        _atomic_write(path, curve.to_csv(index=False).encode())
+        return path
+
+    def read_timecourse(self, fid: str | FoldId) -> pd.DataFrame:
+        path = self.root / "timecourse" / f"{_fid(fid)}.csv"
+        try:
+            return pd.read_csv(path)
+        except (OSError, ValueError) as exc:
+            raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") \
+                from exc
+
     def save_checkpoint(self, fid: str, payload: dict[str, Any]) -> Path:
         import torch
 
@@ -406,7 +454,7 @@ class RunStore:
     def artefacts(self, kind: str) -> list[tuple[FoldId, Path]]:
         """``(fold id, path)`` of every ``<kind>/<fold_id>.*`` file, sorted by path."""
         ext = {"predictions": "npz", "attention": "npz", "curves": "csv",
-               "checkpoints": "pt"}[kind]
+               "checkpoints": "pt", "decisions": "npz", "timecourse": "csv"}[kind]
         folder = self.root / kind
         paths = sorted(folder.glob(f"*.{ext}")) if folder.is_dir() else []
         return [(FoldId.parse(p.stem), p) for p in paths]
@@ -495,7 +543,8 @@ def summary_markdown(table: pd.DataFrame) -> str:
         return "No finished folds yet.\n"
     lines = []
     online = table["n_calib"].notna().any()
-    metrics = [m for m in SUMMARY_METRICS + SEIZURE_SUMMARY if f"{m}_mean" in table]
+    metrics = [m for m in SUMMARY_METRICS + SEIZURE_SUMMARY + STREAM_SUMMARY
+               if f"{m}_mean" in table]
     head = ["dataset", "protocol", "model", "alignment", *(["N"] if online else []),
             "classes", "chance", *metrics, "n"]
     lines.append("| " + " | ".join(head) + " |")
