@@ -167,3 +167,37 @@ def test_real_subject_replays_r12(tmp_path, shared_data) -> None:
     assert row["n_train"] == 30
     assert {t.split("/")[2] for t in dec["train_trials"]} == {"R04", "R08"}
     assert np.isfinite(row["trial_accuracy"]) and row["latency_p99_ms"] < 200
+
+
+def test_a_results_file_from_before_the_stream_columns_still_reads(tmp_path) -> None:
+    from eegdec.evaluation.results import COLUMNS, OPTIONAL_COLUMNS
+
+    old = [c for c in COLUMNS if c not in OPTIONAL_COLUMNS]
+    row = {c: "" for c in old}
+    row.update(fold_id="csp-lda__1__0__0__1", dataset="SimMI-2class", paradigm="MI",
+               protocol="within-co", model="csp-lda", subject="1", session="0", fold="0",
+               seed="1", alignment="none", n_train="10", n_test="5", n_classes="2",
+               classes="a vs b", chance_level="0.5", accuracy="0.8",
+               balanced_accuracy="0.8", fit_seconds="1", predict_seconds="1",
+               eegdec_version="0.1.0", config_hash="x")
+    store = RunStore(tmp_path)
+    (tmp_path / "results.csv").write_text(",".join(old) + "\n"
+                                          + ",".join(row[c] for c in old) + "\n")
+    rows = store.read_rows()
+    assert rows["fold_id"].tolist() == ["csp-lda__1__0__0__1"]
+    assert rows["trial_accuracy"].isna().all()
+    assert not (tmp_path / "results.rejected.csv").exists()
+
+
+def test_preprocessing_option_is_checked_and_recorded(tmp_path) -> None:
+    from eegdec.evaluation.config import RunConfig
+
+    assert "preprocessing" not in RunConfig().hashed()  # older runs keep their hash
+    yml = tmp_path / "p.yaml"
+    yml.write_text("steps:\n  - bandpass: {l_freq: 8, h_freq: 30}\n"
+                   "  - window: {tmin: 0.5, tmax: 2.5}\n")
+    cfg = RunConfig(preprocessing=str(yml)).resolved()
+    assert cfg.preprocessing["steps"][1] == {"window": {"tmin": 0.5, "tmax": 2.5}}
+    yml.write_text("steps:\n  - window: {tmin: 0.5, tmax: 9}\n")
+    with pytest.raises(BadInputError, match="--preprocessing: Window"):
+        RunConfig(preprocessing=str(yml)).resolved()

@@ -64,6 +64,7 @@ class RunConfig:
     batch_size: int | None = None
     seeds: list[int] | None = None
     alignment: str = "euclidean"
+    preprocessing: dict[str, Any] | str | None = None
     class_weight: str | None = None
     calib_sizes: list[int] = field(default_factory=lambda: list(DEFAULT_CALIB_SIZES))
     fine_tune_epochs: int | None = None
@@ -129,7 +130,26 @@ class RunConfig:
             _check_numbers("subjects", cfg.subjects, None, None)
             check_subjects(spec, cfg.subjects)
         resolve_events(spec, cfg.paradigm, cfg.events)
+        if cfg.preprocessing is not None:
+            cfg.preprocessing = _preprocessing(cfg.preprocessing, spec)
         return cfg
 
     def hashed(self) -> dict[str, Any]:
-        return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED}
+        """The options that change results; ``preprocessing`` only when set, so runs made
+        before the option existed keep their hash (and resume)."""
+        return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED
+                and not (k == "preprocessing" and v is None)}
+
+
+def _preprocessing(value: dict[str, Any] | str, spec: Any) -> dict[str, Any]:
+    """The checked pipeline config of ``--preprocessing`` (a YAML file or a config dict), so
+    that config.yaml records the steps themselves, not a path."""
+    from eegdec.errors import EEGDecError
+    from eegdec.preprocessing.pipeline import Pipeline
+
+    try:
+        pipe = Pipeline.coerce(value)
+        pipe.epoch_window(spec.window)
+    except EEGDecError as exc:
+        raise BadInputError(f"--preprocessing: {exc}") from exc
+    return pipe.config()

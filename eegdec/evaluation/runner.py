@@ -61,7 +61,8 @@ def _iter_subjects(cfg: RunConfig, progress: RunProgress) -> Iterator[EpochsData
         interrupts.check()
         progress.loading(cfg.dataset, subject)
         yield from iter_subject_epochs(cfg.dataset, [subject], paradigm=cfg.paradigm,
-                                       events=cfg.events, data_dir=cfg.data_dir)
+                                       events=cfg.events, data_dir=cfg.data_dir,
+                                       pipeline=cfg.preprocessing)
 
 
 def _total(cfg: RunConfig, protocol: Protocol, n_model_seeds: int, done: set[str]
