@@ -650,6 +650,8 @@ PREPROCESSING_CASES = {  # YAML text: words the message must hold
     "steps:\n  - bandpass: {l_freq: -3}\n": "l_freq must be positive",
     "steps:\n  - bandpass: {l_freq: 30, h_freq: 8}\n": "below h_freq",
     "steps:\n  - bandpass: {method: fft}\n": "one of 'iir', 'fir'",
+    "steps:\n  - bandpass: {method: fir, phase: causal}\n": "use method: iir",
+    "steps:\n  - notch: {phase: forward}\n": "one of 'zero', 'causal'",
     "steps:\n  - resample: fast\n": "sfreq must be a finite number",
     "steps:\n  - resample: 0\n": "sfreq must be positive",  # was the 128 Hz default
     "steps:\n  - resample: [1, 2]\n": "sfreq must be",
@@ -702,7 +704,7 @@ def preprocessing_docs(draw: st.DrawFn) -> object:
     params = draw(st.none() | yaml_scalars | st.lists(yaml_scalars, max_size=3)
                   | st.dictionaries(st.sampled_from(["l_freq", "h_freq", "method", "sfreq",
                                                      "names", "freqs", "tmin", "tmax", "eps",
-                                                     "ref", "factor_new"]) | TEXT,
+                                                     "ref", "factor_new", "phase"]) | TEXT,
                                     yaml_scalars | st.lists(yaml_scalars, max_size=2),
                                     max_size=3))
     doc = {"steps": [{key: params}], "bad_channels": draw(st.sampled_from(["raise", "drop"])

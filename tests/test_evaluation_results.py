@@ -83,6 +83,25 @@ def test_append_rows_is_idempotent_and_complete(tmp_path):
     assert store.results_path.read_bytes() == before  # nothing written
 
 
+def test_results_written_before_the_filter_column_still_load(tmp_path):
+    store = RunStore(tmp_path / "run")
+    store.write_config({"a": 1}, "h1")
+    old = pd.DataFrame([_row(0), _row(1, acc=0.6)]).drop(columns="filter")
+    assert "filter" in COLUMNS and len(old.columns) == len(COLUMNS) - 1
+    store.results_path.write_text(old.to_csv(index=False))
+    rows = store.read_rows()
+    assert list(rows["fold_id"]) == list(old["fold_id"]) and list(rows["filter"]) == ["", ""]
+    assert not store.rejected_path.exists()
+    assert "Filter:" not in summary_markdown(summarise(rows))  # unknown: not claimed
+    store.append_rows([{**_row(2), "filter": "causal 8-32 Hz Butterworth order 4"}])
+    assert store.results_path.read_text().splitlines()[0] == ",".join(COLUMNS)  # upgraded
+    rows = store.read_rows()
+    assert list(rows["filter"]) == ["", "", "causal 8-32 Hz Butterworth order 4"]
+    assert rows.set_index("fold_id").loc[old["fold_id"][1], "accuracy"] == 0.6
+    md = summary_markdown(summarise(rows))
+    assert md.startswith("Filter: causal 8-32 Hz Butterworth order 4\n") and "| 3 folds |" in md
+
+
 def test_config_mismatch_is_refused(tmp_path):
     store = RunStore(tmp_path)
     store.write_config({"a": 1}, "h1")

@@ -9,6 +9,7 @@ Examples:
       --events hands feet --model dbconformer --model csp-lda
   eegdec run --dataset PhysionetMI --paradigm LR --subjects 1 2 3 4 --protocol online \\
       --model eegnet --model ts-lr --calib-sizes 0 8 16 --epochs 20
+  eegdec run --dataset PhysionetMI --paradigm LR --model csp-lda --causal-filter
   eegdec run --resume eegdec_results/SimMI-2class-MI-within-cv-1a2b3c4d5e
 """
 
@@ -68,6 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       help="Euclidean alignment (%(choices)s): causal (default), none, or transductive "
            "(test reference from all test trials, as the DBConformer code). "
            "Example: --alignment none")
+    a("--causal-filter", action="store_true",
+      help="filter causally (forward-only Butterworth/notch, as a live stream must) instead of "
+           "MOABB's zero-phase filters, which look ahead; the results' filter column says "
+           "which ran. Example: --causal-filter")
     a("--preprocessing", default=None, metavar="FILE",
       help="preprocessing pipeline YAML (steps such as bandpass, window; see "
            "docs/design.md) instead of the dataset's default (MOABB's: 8-32 Hz, the dataset "
@@ -130,7 +135,8 @@ def _config(args: argparse.Namespace):
         pipelines=args.pipelines, protocol=args.protocol, cv=args.cv, n_folds=args.n_folds,
         subjects=args.subjects if args.subjects or not quick else QUICK_DEFAULTS["subjects"],
         epochs=args.epochs if args.epochs is not None or not quick else QUICK_DEFAULTS["epochs"],
-        lr=args.lr, seeds=args.seeds, alignment=args.alignment, class_weight=args.class_weight,
+        lr=args.lr, seeds=args.seeds, alignment=args.alignment,
+        causal_filter=args.causal_filter, class_weight=args.class_weight,
         batch_size=args.batch_size if args.batch_size or not quick
         else QUICK_DEFAULTS["batch_size"],
         fine_tune_epochs=args.fine_tune_epochs, data_dir=args.data_dir,

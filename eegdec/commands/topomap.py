@@ -54,7 +54,8 @@ def command(args: argparse.Namespace) -> int:
     model, meta = load_checkpoint(ckpt)
     run = run_dir_of(ckpt).read_config() or {}
     data = load_epochs(args.dataset, args.subjects, paradigm=args.paradigm or run.get(
-        "paradigm", "MI"), events=args.events or run.get("events"), data_dir=args.data_dir)
+        "paradigm", "MI"), events=args.events or run.get("events"), data_dir=args.data_dir,
+        causal=bool(run.get("causal_filter")))
     build = meta["build"]
     if data.n_chans != build["n_chans"] or data.n_times != build["n_times"]:
         raise BadInputError(

@@ -64,6 +64,7 @@ class RunConfig:
     batch_size: int | None = None
     seeds: list[int] | None = None
     alignment: str = "euclidean"
+    causal_filter: bool = False
     preprocessing: dict[str, Any] | str | None = None
     class_weight: str | None = None
     calib_sizes: list[int] = field(default_factory=lambda: list(DEFAULT_CALIB_SIZES))
@@ -96,6 +97,8 @@ class RunConfig:
         cfg.paradigm = check_paradigm(cfg.paradigm)
         protocol = get_protocol(cfg.protocol)
         cfg.protocol = protocol.name
+        if protocol.causal:  # replays a stream: the filters must not look ahead
+            cfg.causal_filter = True
         cfg.alignment = check_alignment(cfg.alignment)
         if cfg.seeds is None:
             cfg.seeds = list(protocol.default_seeds)
@@ -135,9 +138,10 @@ class RunConfig:
         return cfg
 
     def hashed(self) -> dict[str, Any]:
-        """The options that change results; ``preprocessing`` only when set, so runs made
-        before the option existed keep their hash (and resume)."""
+        """The options that change results; ``causal_filter`` and ``preprocessing`` only
+        when set, so runs made before those options existed keep their hash (and resume)."""
         return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED
+                and not (k == "causal_filter" and not v)
                 and not (k == "preprocessing" and v is None)}
 
 

@@ -21,9 +21,9 @@ number and the reason, a one-line warning (``logging``) and a line in ``logs/run
 and the valid rows are rewritten atomically. The rejected folds are then no longer done, so a
 resumed run fits them again.
 
-Columns added since the first release (:data:`OPTIONAL_COLUMNS`: the pseudo-online metrics) may
-be missing from an older ``results.csv``: its rows read with those fields empty, and the file
-gains the columns when a row is next appended.
+Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter`` and the
+pseudo-online metrics) may be missing from an older ``results.csv``: its rows read with those
+fields empty, and the file gains the columns when a row is next appended.
 """
 
 from __future__ import annotations
@@ -53,7 +53,8 @@ from eegdec.evaluation.stream_metrics import STREAM_METRICS
 log = logging.getLogger(__name__)
 COLUMNS: tuple[str, ...] = (
     "fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session", "fold",
-    "seed", "alignment", "n_calib", "n_train", "n_test", "n_classes", "classes", "chance_level",
+    "seed", "alignment", "filter", "n_calib", "n_train", "n_test", "n_classes", "classes",
+    "chance_level",
     *METRICS, *STREAM_METRICS,
     "fit_seconds", "predict_seconds", "eegdec_version", "config_hash",
 )
@@ -63,8 +64,10 @@ COLUMNS: tuple[str, ...] = (
 TEXT_COLUMNS = ("fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session",
                 "alignment", "classes", "eegdec_version", "config_hash")
 INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes", "n_decisions")
-# Columns added later, absent (empty) in older files.
-OPTIONAL_COLUMNS: tuple[str, ...] = STREAM_METRICS
+# Columns added later, absent (empty) in older files; the text ones may be empty.
+OPTIONAL_TEXT = ("filter",)
+OPTIONAL_COLUMNS: tuple[str, ...] = (*OPTIONAL_TEXT, *STREAM_METRICS)
+LEGACY_COLUMNS = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)  # the first layout
 BOUNDS: dict[str, tuple[float, float]] = {
     **dict.fromkeys(INT_COLUMNS, (0, math.inf)),
     **dict.fromkeys(("chance_level", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc",
@@ -178,7 +181,7 @@ def parse_row(fields: list[str], digest: str | None = None) -> dict[str, Any]:
         if col in TEXT_COLUMNS:
             if not row[col].strip():
                 raise ValueError(f"{col} is empty")
-        else:
+        elif col not in OPTIONAL_TEXT:
             row[col] = _number(col, row[col])
     n_calib = None if math.isnan(row["n_calib"]) else row["n_calib"]
     expected = fold_id(row["model"], row["subject"], row["session"], row["fold"], row["seed"],
@@ -198,15 +201,21 @@ def _fields(line: str) -> list[str]:
         raise ValueError(f"not CSV ({exc})") from None
 
 
+def _line(fields: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    return buf.getvalue().removesuffix("\n")
+
+
 def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]:
     """Split the text of ``results.csv`` into valid and rejected lines.
 
     Returns ``{fold_id: (line number, line, typed row)}`` for the valid rows, in file order,
     and ``[(line number, reason, line)]`` for the others (lines count from 1, the header).
     Empty lines are skipped; a repeated ``fold_id`` keeps its first valid row; when the header
-    is not :data:`COLUMNS` less some :data:`OPTIONAL_COLUMNS` (an older file) no line can be
-    read, and all are rejected. Lines under an older header are returned in the current layout
-    (the missing columns empty).
+    is not :data:`COLUMNS` less some :data:`OPTIONAL_COLUMNS` (an older file, e.g.
+    :data:`LEGACY_COLUMNS`) no line can be read, and all are rejected. Lines under an older
+    header are returned in the current layout (the missing columns empty).
     """
     if not text.strip():
         return {}, []
@@ -513,8 +522,8 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     """Mean and sd of the main metrics per dataset × model × protocol (× N for online).
 
     Rows are first averaged over folds and seeds within each subject (so ``sd`` is across
-    subjects when there are several, else across folds), and the table keeps the classes
-    and chance level.
+    subjects when there are several, else across folds), and the table keeps the classes,
+    chance level and filter.
     """
     if rows.empty:
         return pd.DataFrame()
@@ -531,6 +540,10 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     out.columns = [f"{m}_{s}" for m, s in out.columns]
     out = out.reset_index()
     out["chance_level"] = grouped["chance_level"].mean().to_numpy()
+    # One run has one filter; rows written before the column existed leave it unknown.
+    out["filter"] = (rows.groupby(keys, dropna=False, sort=False)["filter"]
+                     .agg(lambda s: next((f for f in s if isinstance(f, str) and f), None))
+                     .to_numpy())
     out["n"] = grouped.size().to_numpy()
     out["sd_over"] = unit
     out["n_calib"] = out["n_calib"].where(out["n_calib"] >= 0, pd.NA)
@@ -538,19 +551,26 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def summary_markdown(table: pd.DataFrame) -> str:
-    """Markdown table: ``mean ± sd`` per metric, with classes and chance level."""
+    """Markdown table: ``mean ± sd`` per metric, with classes and chance level; the filter of
+    the continuous signal in a line above it (a column when the rows used several)."""
     if table.empty:
         return "No finished folds yet.\n"
     lines = []
     online = table["n_calib"].notna().any()
     metrics = [m for m in SUMMARY_METRICS + SEIZURE_SUMMARY + STREAM_SUMMARY
                if f"{m}_mean" in table]
-    head = ["dataset", "protocol", "model", "alignment", *(["N"] if online else []),
-            "classes", "chance", *metrics, "n"]
+    filters = _filters(table)
+    if len(filters) == 1:
+        lines += [f"Filter: {filters[0]}", ""]
+    several = len(filters) > 1
+    head = ["dataset", "protocol", "model", "alignment", *(["filter"] if several else []),
+            *(["N"] if online else []), "classes", "chance", *metrics, "n"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for _, r in table.iterrows():
         cells = [r["dataset"], r["protocol"], r["model"], r["alignment"]]
+        if several:
+            cells.append(r["filter"])
         if online:
             cells.append("" if pd.isna(r["n_calib"]) else str(int(r["n_calib"])))
         cells += [r["classes"], f"{r['chance_level']:.2f}"]
@@ -571,7 +591,8 @@ def summary_console(table: pd.DataFrame, width: int = 100) -> str:
             ["dataset", "protocol", "classes"], sort=False):
         chance = group["chance_level"].mean()
         head = f"{dataset}, {protocol}: {classes} (chance {chance:.2f})"
-        lines.append(head if len(head) <= width else head[: width - 3] + "...")
+        for text in (head, *(f"  filter: {f}" for f in _filters(group))):
+            lines.append(text if len(text) <= width else text[: width - 3] + "...")
         cells = [["model", "alignment", *(["N"] if online else []), "accuracy", "kappa", "n"]]
         for _, r in group.iterrows():
             cells.append([
@@ -585,6 +606,11 @@ def summary_console(table: pd.DataFrame, width: int = 100) -> str:
             row[0] = row[0] if len(row[0]) <= widths[0] else row[0][: widths[0] - 1] + "~"
             lines.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
     return "\n".join(lines) + "\n"
+
+
+def _filters(table: pd.DataFrame) -> list[str]:
+    """The distinct non-empty filters of a summary (none for rows written before the column)."""
+    return list(dict.fromkeys(f for f in table.get("filter", []) if isinstance(f, str) and f))
 
 
 def _mean_sd(row: pd.Series, metric: str) -> str:

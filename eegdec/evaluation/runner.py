@@ -62,7 +62,17 @@ def _iter_subjects(cfg: RunConfig, progress: RunProgress) -> Iterator[EpochsData
         progress.loading(cfg.dataset, subject)
         yield from iter_subject_epochs(cfg.dataset, [subject], paradigm=cfg.paradigm,
                                        events=cfg.events, data_dir=cfg.data_dir,
-                                       pipeline=cfg.preprocessing)
+                                       pipeline=cfg.preprocessing,
+                                       causal=cfg.causal_filter)
+
+
+def filter_text(cfg: RunConfig) -> str:
+    """The run's filters in words (the ``filter`` column), e.g. ``"causal 8-32 Hz Butterworth
+    order 4"`` under ``--causal-filter``."""
+    from eegdec.preprocessing.load import resolve_pipeline
+
+    return resolve_pipeline(cfg.dataset, cfg.paradigm, cfg.events, cfg.preprocessing,
+                            causal=cfg.causal_filter).describe_filter()
 
 
 def _total(cfg: RunConfig, protocol: Protocol, n_model_seeds: int, done: set[str]
@@ -99,13 +109,14 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
     store = RunStore(root)
     with _warnings_to_log(store, cfg.verbose):
         results = protocol.run(unit, build, cfg)
+    filt = filter_text(cfg)
     rows = []
     for res in results:
         fid = fold_id(unit.model.name, res.subject, res.session, res.fold, unit.seed,
                       res.n_calib)
         with _warnings_to_log(store, cfg.verbose):
             _save_artefacts(store, fid, unit, res, cfg)
-        rows.append(_row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res)))
+        rows.append(_row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res), filt))
         store.log(f"{fid}: accuracy {rows[-1]['accuracy']:.3f} n_test {res.y_true.size}"
                   + (f" calib class counts {res.info['calib_class_counts']}"
                      if "calib_class_counts" in res.info else ""))
@@ -114,7 +125,7 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
 
 
 def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
-         meta: Any) -> dict[str, Any]:
+         meta: Any, filt: str) -> dict[str, Any]:
     ref = unit.data
     window = ref.info.get("window_length", ref.n_times / ref.sfreq)
     metrics = score(res.y_true, res.y_pred, res.proba, paradigm=cfg.paradigm,
@@ -123,7 +134,7 @@ def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
         "fold_id": fid, "dataset": cfg.dataset, "paradigm": cfg.paradigm,
         "protocol": cfg.protocol, "model": unit.model.name, "subject": res.subject,
         "session": res.session, "fold": res.fold, "seed": unit.seed,
-        "alignment": cfg.alignment, "n_calib": res.n_calib, "n_train": res.n_train,
+        "alignment": cfg.alignment, "filter": filt, "n_calib": res.n_calib, "n_train": res.n_train,
         "n_test": int(res.y_true.size), "n_classes": len(ref.classes),
         "classes": " vs ".join(ref.classes), "chance_level": chance_level(res.y_true),
         **metrics,

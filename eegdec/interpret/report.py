@@ -108,7 +108,8 @@ class RunReport:
         from eegdec.evaluation.results import summarise
 
         summary = summarise(self.rows)
-        compact = summary[[c for c in ("dataset", "protocol", "model", "alignment", "n_calib",
+        compact = summary[[c for c in ("dataset", "protocol", "model", "alignment", "filter",
+                                       "n_calib",
                                        "classes", "chance_level", "n", "sd_over")
                            if c in summary and summary[c].notna().any()]].copy()
         for m in ("accuracy", "balanced_accuracy", "kappa"):

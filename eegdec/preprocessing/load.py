@@ -27,6 +27,21 @@ from eegdec.preprocessing.pipeline import Pipeline
 log = logging.getLogger(__name__)
 
 
+def resolve_pipeline(
+    dataset: str | DatasetSpec,
+    paradigm: str = "MI",
+    events: Sequence[str] | None = None,
+    pipeline: Pipeline | dict | list | str | Path | None = None,
+    causal: bool = False,
+) -> Pipeline:
+    """The pipeline a load uses: ``pipeline``, else the dataset's or paradigm's default
+    (:meth:`Pipeline.for_dataset`), made causal (:meth:`Pipeline.causal`) when asked."""
+    spec = get_dataset_spec(dataset)
+    paradigm, classes = resolve_events(spec, paradigm, events)
+    pipe = Pipeline.for_dataset(spec, pipeline, paradigm, classes)
+    return pipe.causal() if causal else pipe
+
+
 def iter_subject_epochs(
     dataset: str | DatasetSpec,
     subjects: Sequence[int] | int | None = None,
@@ -38,6 +53,7 @@ def iter_subject_epochs(
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
     skip_bad_files: bool = False,
+    causal: bool = False,
 ) -> Iterator[EpochsData]:
     """Yield one subject's :class:`EpochsData` at a time (from the epoch cache when warm).
 
@@ -52,7 +68,7 @@ def iter_subject_epochs(
     spec = get_dataset_spec(dataset)
     paradigm, classes = resolve_events(spec, paradigm, events)
     # A dataset may name its own default preprocessing (seizure sets: options.pipeline).
-    pipe = Pipeline.for_dataset(spec, pipeline, paradigm, classes)
+    pipe = resolve_pipeline(spec, paradigm, classes, pipeline, causal)
     pipe.epoch_window(spec.window)  # fail on a bad window before loading anything
     root = _data_dir(data_dir) if spec.built_in else existing_data_dir(data_dir)
     load_subject = get_loader(spec.loader)
@@ -91,6 +107,7 @@ def load_epochs(
     cache: bool = True,
     cache_dir: str | os.PathLike | None = None,
     skip_bad_files: bool = False,
+    causal: bool = False,
 ) -> EpochsData:
     """Load, preprocess and epoch ``subjects`` of ``dataset`` into one :class:`EpochsData`.
 
@@ -107,10 +124,13 @@ def load_epochs(
     cache, cache_dir : use the on-disk epoch cache (default ``$EEGDEC_CACHE``/~/.cache/eegdec)
     skip_bad_files : skip unreadable files (logged) instead of raising ``CorruptFileError``;
         where a loader cannot skip single files, the whole subject is skipped
+    causal : run the pipeline's filters causally (:meth:`Pipeline.causal`, as a stream can;
+        ``eegdec run --causal-filter``)
     """
     parts = list(iter_subject_epochs(
         dataset, subjects, paradigm=paradigm, events=events, pipeline=pipeline,
         data_dir=data_dir, cache=cache, cache_dir=cache_dir, skip_bad_files=skip_bad_files,
+        causal=causal,
     ))
     if not parts:
         raise CorruptFileError(

@@ -3,19 +3,23 @@
 Example (YAML)::
 
     steps:
-      - bandpass: {l_freq: 8, h_freq: 32}      # MNE IIR, as MOABB
+      - bandpass: {l_freq: 8, h_freq: 32}      # MNE IIR, zero-phase, as MOABB
       - resample: 128
       - channels: [C3, Cz, C4]
       - window: {tmin: 0.5, tmax: 2.5}          # seconds from the cue
       - standardize: {}
     bad_channels: interpolate                   # raise | interpolate | drop
 
-``Pipeline.default()`` is MOABB's ``MotorImagery`` default: 8-32 Hz IIR band-pass on the
-continuous signal, native sampling rate, the dataset's trial window.
+A filter with ``phase: causal`` (``- bandpass: {l_freq: 8, h_freq: 30, phase: causal}``) runs
+forward only, as a stream can; ``Pipeline.causal()`` makes every filter so
+(``eegdec run --causal-filter``). ``Pipeline.default()`` is MOABB's ``MotorImagery`` default:
+8-32 Hz IIR band-pass on the continuous signal, native sampling rate, the dataset's trial
+window.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Iterable, Sequence
@@ -27,6 +31,7 @@ from eegdec.preprocessing.bad_channels import BAD_CHANNEL_MODES, handle_bad_chan
 from eegdec.preprocessing.steps import (
     BandPass,
     FilterBank,
+    Notch,
     PickChannels,
     Step,
     Window,
@@ -38,6 +43,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from eegdec.data.epochs import EpochsData
     from eegdec.data.registry import DatasetSpec
+
+
+FILTERS = (BandPass, Notch, FilterBank)
 
 
 class Pipeline:
@@ -156,6 +164,15 @@ class Pipeline:
                 return cls([BandPass(7.0, 45.0, "iir")])
         return cls.coerce(pipeline if pipeline is not None else spec.options.get("pipeline"))
 
+    def causal(self) -> Pipeline:
+        """A copy whose band-pass, notch and filter-bank steps run causally (the streaming
+        filter, forward only; a FIR band-pass becomes the Butterworth IIR of the same band)
+        and whose ``ems`` standardises its first block causally: what a stream can repeat."""
+        steps = [dataclasses.replace(s, phase="causal",
+                                     **({"method": "iir"} if isinstance(s, BandPass) else {}))
+                 if hasattr(s, "phase") else s for s in self.steps]
+        return Pipeline(steps, self.bad_channels)
+
     # -- description ----------------------------------------------------------------------
     def config(self) -> dict[str, Any]:
         """Plain dict (YAML/JSON-serialisable) that rebuilds this pipeline."""
@@ -170,6 +187,12 @@ class Pipeline:
         """Short stable hash of :meth:`config`."""
         blob = json.dumps(self.config(), sort_keys=True, default=str).encode()
         return hashlib.sha256(blob).hexdigest()[:12]
+
+    def describe_filter(self) -> str:
+        """The filters of the continuous signal in words, e.g. ``"zero-phase 8-32 Hz Butterworth
+        order 4"`` (``"none"`` without one): the ``filter`` column of results."""
+        filters = [s.describe() for s in self.steps if isinstance(s, FILTERS)]
+        return "; ".join(filters) or "none"
 
     @property
     def window(self) -> Window | None:

@@ -3,7 +3,13 @@
 A step runs either on the continuous recording (``stage = "raw"``, an ``mne.io.Raw`` modified
 in place, as MOABB does) or on the epochs (``stage = "epochs"``, an :class:`EpochsData`
 returned anew). ``Window`` is read by the epoching code. Each step's ``config()`` is a plain
-dict used for YAML round trips and for the epoch-cache key.
+dict used for YAML round trips and for the epoch-cache key (``phase`` is left out when it is
+the default ``"zero"``, so keys written before the option existed still match).
+
+The filters and ``ems`` take ``phase``: ``"zero"`` (default) is MOABB's offline processing,
+which looks ahead in time (a zero-phase filter runs forward and backward); ``"causal"`` runs
+the streaming code of :mod:`eegdec.preprocessing.causal` from the start of each continuous
+run, so an epoch filtered offline equals a stream's output at the same samples.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from eegdec.data.epochs import EpochsData
 
 STEPS: dict[str, type[Step]] = {}
+Phase = Literal["zero", "causal"]
 
 
 @dataclass
@@ -50,7 +57,14 @@ class Step:
         raise BadInputError(f"Pipeline step {self.key!r}: {problem}")
 
     def config(self) -> dict[str, Any]:
-        return {self.key: asdict(self)}
+        params = asdict(self)
+        if params.get("phase") == "zero":  # the default: keeps older cache keys and hashes
+            del params["phase"]
+        return {self.key: params}
+
+    def describe(self) -> str:
+        """Short text for results, without commas (the filters say which filter ran)."""
+        return self.key
 
     def apply(self, data: Any) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -59,12 +73,15 @@ class Step:
 # -- continuous-signal steps ----------------------------------------------------------------
 @dataclass
 class BandPass(Step):
-    """Band-pass filter with MNE: IIR (Butterworth order 4, zero-phase; MOABB's choice) or FIR."""
+    """Band-pass filter (high-/low-pass with an edge None): MNE's IIR (Butterworth order 4,
+    zero-phase; MOABB's choice) or FIR, or with ``phase: causal`` the same Butterworth run
+    forward only (:func:`~eegdec.preprocessing.causal.design_bandpass`, ``sosfilt``)."""
 
     key: ClassVar[str] = "bandpass"
     l_freq: float | None = 8.0
     h_freq: float | None = 32.0
     method: Literal["iir", "fir"] = "iir"
+    phase: Phase = "zero"
 
     def check(self) -> None:
         for name in ("l_freq", "h_freq"):
@@ -73,6 +90,20 @@ class BandPass(Step):
                           f"{getattr(self, name)}.")
         if self.l_freq is not None and self.h_freq is not None and self.l_freq >= self.h_freq:
             self.fail(f"{self.l_freq}-{self.h_freq} Hz: l_freq must be below h_freq.")
+        if self.phase == "causal" and self.method != "iir":
+            self.fail("phase causal runs a Butterworth IIR filter: use method: iir.")
+        if self.phase == "causal" and self.l_freq is None and self.h_freq is None:
+            self.fail("phase causal needs l_freq or h_freq: give at least one edge.")
+
+    def describe(self) -> str:
+        from eegdec.preprocessing.causal import IIR_ORDER, band_text
+
+        band = band_text(self.l_freq, self.h_freq)
+        if self.phase == "causal":
+            return f"causal {band} Butterworth order {IIR_ORDER}"
+        if self.method == "fir":
+            return f"zero-phase {band} FIR"
+        return f"zero-phase {band} Butterworth order {IIR_ORDER}"
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         nyq = raw.info["sfreq"] / 2
@@ -80,6 +111,10 @@ class BandPass(Step):
             raise BadInputError(
                 f"bandpass h_freq {self.h_freq} Hz is not below Nyquist ({nyq} Hz): lower it."
             )
+        if self.phase == "causal":
+            from eegdec.preprocessing.causal import design_bandpass
+
+            return _causal(raw, design_bandpass(self.l_freq, self.h_freq, raw.info["sfreq"]))
         return raw.filter(self.l_freq, self.h_freq, method=self.method, picks="data",
                           verbose=False)
 
@@ -87,17 +122,33 @@ class BandPass(Step):
 @dataclass
 class FilterBank(Step):
     """One band of ``width`` Hz around each of ``freqs`` (MNE IIR, as MOABB's
-    ``FilterBankSSVEP``), on the continuous signal; the bands replace the EEG channels,
-    stacked band-major (``Oz_13Hz, O1_13Hz, ..., Oz_17Hz, ...``). Stim channels stay."""
+    ``FilterBankSSVEP``; with ``phase: causal`` the same Butterworth run forward only), on the
+    continuous signal; the bands replace the EEG channels, stacked band-major
+    (``Oz_13Hz, O1_13Hz, ..., Oz_17Hz, ...``). Stim channels stay."""
 
     key: ClassVar[str] = "filterbank"
     freqs: list[float] = field(default_factory=list)
     width: float = 1.0
+    phase: Phase = "zero"
 
     def check(self) -> None:
         if not self.freqs or self.width <= 0 or min(self.freqs) - self.width / 2 <= 0:
             self.fail(f"freqs={self.freqs} width={self.width}: give positive frequencies "
                       "above width/2 and a positive width.")
+
+    def bands(self, sfreq: float) -> list[np.ndarray]:
+        """The causal filters' second-order sections, one array per band."""
+        from eegdec.preprocessing.causal import design_bandpass
+
+        return [design_bandpass(f - self.width / 2, f + self.width / 2, sfreq)
+                for f in self.freqs]
+
+    def describe(self) -> str:
+        from eegdec.preprocessing.causal import IIR_ORDER
+
+        kind = "causal" if self.phase == "causal" else "zero-phase"
+        return (f"{kind} Butterworth order {IIR_ORDER} filter bank of {self.width:g} Hz bands "
+                f"at {'/'.join(f'{f:g}' for f in self.freqs)} Hz")
 
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
         nyq = raw.info["sfreq"] / 2
@@ -106,11 +157,16 @@ class FilterBank(Step):
                 f"filterbank band around {max(self.freqs):g} Hz is not below Nyquist "
                 f"({nyq:g} Hz): drop that frequency or keep a higher sampling rate."
             )
+        from eegdec.preprocessing.causal import design_bandpass
+
         eeg = [raw.ch_names[i] for i in _eeg_picks(raw)]
         bands = []
         for f in self.freqs:
-            band = raw.copy().pick(eeg).filter(f - self.width / 2, f + self.width / 2,
-                                               method="iir", verbose=False)
+            lo, hi = f - self.width / 2, f + self.width / 2
+            band = raw.copy().pick(eeg)
+            band = (_causal(band, design_bandpass(lo, hi, raw.info["sfreq"]))
+                    if self.phase == "causal" else
+                    band.filter(lo, hi, method="iir", verbose=False))
             bands.append(band.rename_channels({ch: f"{ch}_{f:g}Hz" for ch in eeg}))
         others = [ch for ch in raw.ch_names if ch not in eeg]
         if not others:
@@ -120,23 +176,52 @@ class FilterBank(Step):
 
 @dataclass
 class Notch(Step):
-    """Notch filter at ``freqs`` (and optionally harmonics below Nyquist), MNE's default FIR."""
+    """Notch filter at ``freqs`` (and optionally harmonics below Nyquist): MNE's default FIR
+    (zero-phase), or with ``phase: causal`` second-order IIR notches (quality factor 30,
+    :func:`~eegdec.preprocessing.causal.design_notch`) run forward only."""
 
     key: ClassVar[str] = "notch"
     freqs: float | list[float] = 50.0
     harmonics: bool = False
+    phase: Phase = "zero"
 
     def check(self) -> None:
         freqs = np.atleast_1d(np.asarray(self.freqs, dtype=float))
         if freqs.size == 0 or (freqs <= 0).any():
             self.fail(f"freqs must be positive frequencies in Hz, got {self.freqs}.")
 
-    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+    def frequencies(self, sfreq: float) -> np.ndarray:
+        """The notched frequencies below Nyquist (harmonics included when asked)."""
         base = np.atleast_1d(np.asarray(self.freqs, dtype=float))
-        nyq = raw.info["sfreq"] / 2
+        nyq = sfreq / 2
         freqs = np.concatenate([np.arange(f, nyq, f) for f in base]) if self.harmonics else base
-        freqs = freqs[freqs < nyq]
-        return raw.notch_filter(freqs, picks="data", verbose=False) if len(freqs) else raw
+        return freqs[freqs < nyq]
+
+    def sos(self, sfreq: float) -> np.ndarray:
+        """The causal notches' second-order sections, cascaded (empty if none is below
+        Nyquist)."""
+        from eegdec.preprocessing.causal import NOTCH_QUALITY, design_notch
+
+        freqs = self.frequencies(sfreq)
+        return (np.vstack([design_notch(f, sfreq, NOTCH_QUALITY) for f in freqs])
+                if len(freqs) else np.empty((0, 6)))
+
+    def describe(self) -> str:
+        from eegdec.preprocessing.causal import NOTCH_QUALITY
+
+        freqs = "/".join(f"{f:g}" for f in np.atleast_1d(np.asarray(self.freqs, dtype=float)))
+        where = f"{freqs} Hz" + (" and harmonics" if self.harmonics else "")
+        if self.phase == "causal":
+            return f"causal {where} IIR notch (Q {NOTCH_QUALITY:g})"
+        return f"zero-phase {where} FIR notch"
+
+    def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        freqs = self.frequencies(raw.info["sfreq"])
+        if not len(freqs):
+            return raw
+        if self.phase == "causal":
+            return _causal(raw, self.sos(raw.info["sfreq"]))
+        return raw.notch_filter(freqs, picks="data", verbose=False)
 
 
 @dataclass
@@ -200,12 +285,19 @@ class Rereference(Step):
 
 @dataclass
 class ExponentialMovingStandardize(Step):
-    """Causal exponential moving standardisation (braindecode), on the signal in microvolts."""
+    """Exponential moving standardisation (braindecode's), on the signal in microvolts.
+
+    With ``phase: zero`` (default) the first ``init_block_size`` samples are standardised with
+    the whole block's mean and sd, as braindecode does, which looks ahead; ``phase: causal``
+    runs :class:`~eegdec.preprocessing.causal.StreamEMS`, which uses the mean and sd of the
+    block's samples seen so far and equals braindecode's output after the block.
+    """
 
     key: ClassVar[str] = "ems"
     factor_new: float = 1e-3
     init_block_size: int | None = 1000
     eps: float = 1e-4
+    phase: Phase = "zero"
 
     def check(self) -> None:
         if not 0 < self.factor_new <= 1:
@@ -216,10 +308,22 @@ class ExponentialMovingStandardize(Step):
         if self.eps <= 0:
             self.fail(f"eps must be positive, got {self.eps}.")
 
+    def describe(self) -> str:
+        if self.phase == "causal" or self.init_block_size is None:
+            return f"causal EMS (factor_new {self.factor_new:g})"
+        return (f"EMS (factor_new {self.factor_new:g}, first {self.init_block_size} samples "
+                "standardised as a block)")
+
     def apply(self, raw: mne.io.BaseRaw) -> mne.io.BaseRaw:
+        picks = _eeg_picks(raw)
+        if self.phase == "causal":
+            from eegdec.preprocessing.causal import StreamEMS
+
+            ems = StreamEMS(len(picks), self.factor_new, self.init_block_size, self.eps)
+            raw._data[picks] = ems.process(raw._data[picks])
+            return raw
         from braindecode.preprocessing.preprocess import exponential_moving_standardize
 
-        picks = _eeg_picks(raw)
         data = raw.get_data(picks=picks) * 1e6
         out = exponential_moving_standardize(
             data, factor_new=self.factor_new, init_block_size=self.init_block_size, eps=self.eps
@@ -295,6 +399,14 @@ def _replace_X(ep: EpochsData, X: np.ndarray) -> EpochsData:
 
     return EpochsData(X, ep.y, list(ep.classes), ep.metadata, list(ep.ch_names), ep.sfreq,
                       ep.montage, ep.dataset, dict(ep.info))
+
+
+def _causal(raw: mne.io.BaseRaw, sos: np.ndarray) -> mne.io.BaseRaw:
+    """``raw``'s data channels through the streaming filter, from its first sample."""
+    from eegdec.preprocessing.causal import SOSFilter
+
+    return raw.apply_function(lambda x: SOSFilter(sos, len(x)).process(x),
+                              picks="data", channel_wise=False)
 
 
 def _eeg_picks(raw: mne.io.BaseRaw) -> np.ndarray:

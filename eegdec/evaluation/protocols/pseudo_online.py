@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -210,7 +210,7 @@ class PseudoOnline(Protocol):
     """Within subject: earlier runs train, the last run is replayed (one fold per subject)."""
 
     name = "pseudo-online"
-    causal: ClassVar[bool] = True
+    causal = True
     description = "train on a subject's earlier runs, replay the last run through the decoder"
 
     def plan(self, subjects: Iterable[EpochsData], specs: list[ModelSpec], cfg: RunConfig,
@@ -239,7 +239,7 @@ class PseudoOnlineCrossSubject(CrossSubjectProtocol):
     replayed (one fold per target)."""
 
     name = "pseudo-online-loso"
-    causal: ClassVar[bool] = True
+    causal = True
     description = "train on the other subjects, replay the held-out subject's last run"
 
     def todo(self, target: EpochsData, spec: ModelSpec, seed: int, cfg: RunConfig,
