@@ -63,8 +63,9 @@ def summary(rows: pd.DataFrame) -> str:
 
 
 def per_subject(rows: pd.DataFrame, metric: str = "trial_accuracy") -> str:
-    table = rows.pivot_table(index=["protocol", "alignment", "model"], columns="subject",
-                             values=metric, aggfunc="mean")
+    table = rows.assign(subject=rows["subject"].astype(int)).pivot_table(
+        index=["protocol", "alignment", "model"], columns="subject", values=metric,
+        aggfunc="mean")
     subjects = list(table.columns)
     lines = ["| protocol | alignment | model | " + " | ".join(map(str, subjects)) + " |",
              "|" + "---|" * (3 + len(subjects))]
