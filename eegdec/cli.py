@@ -22,6 +22,9 @@ COMMANDS = {
     "download": "download dataset files through MOABB/MNE (needs internet)",
     "report": "write a self-contained HTML report for a run directory",
     "topomap": "draw channel-attention / relevance topomaps for a trained checkpoint",
+    "export": "export a trained fold as a live decoder (ONNX model + manifest)",
+    "stream": "decode a live LSL stream; publish class probabilities and labels as LSL streams",
+    "replay": "play a recording (EDF, FIF...) as a live LSL stream, with its annotations",
 }
 
 

@@ -79,7 +79,7 @@ def _owners() -> dict[str, tuple[str, ...]]:
         "eegdec/data/paradigms.py": PARADIGMS,
         "eegdec/evaluation/backends.py": BACKENDS,
         "eegdec/evaluation/protocols/__init__.py": protocol_names(),
-        "eegdec/preprocessing/alignment.py": ALIGNMENTS,
+        "eegdec/preprocessing/reference.py": ALIGNMENTS,
     }
 
 

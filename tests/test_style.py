@@ -22,10 +22,11 @@ def test_ruff_clean() -> None:
 
 
 def test_cli_help_is_fast_and_lazy() -> None:
-    """`eegdec --help` must not import torch, MNE, MOABB or braindecode."""
+    """`eegdec --help` must not import torch, MNE, MOABB, braindecode or MNE-LSL."""
     code = (
         "import sys; from eegdec.cli import build_parser; build_parser().format_help(); "
-        "heavy = [m for m in ('torch', 'mne', 'moabb', 'braindecode') if m in sys.modules]; "
+        "heavy = [m for m in ('torch', 'mne', 'moabb', 'braindecode', 'mne_lsl') "
+        "if m in sys.modules]; "
         "print(','.join(heavy))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)

@@ -32,9 +32,8 @@ from typing import Any
 import numpy as np
 
 from eegdec.errors import BadInputError, UnknownNameError
-from eegdec.preprocessing.reference import RunningReference
+from eegdec.preprocessing.reference import CAUSAL_ALIGNMENTS, RunningReference
 
-ONLINE_ALIGNMENTS = ("none", "euclidean")  # transductive alignment needs future trials
 ProbaFn = Callable[[np.ndarray], np.ndarray]
 
 
@@ -69,6 +68,7 @@ def torch_model(module: Any) -> ProbaFn:
             logits = module(torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32)))
         return _softmax(logits.double().numpy())
 
+    proba.module = module  # what an ONNX export converts
     return proba
 
 
@@ -102,6 +102,7 @@ class Decoder:
     update_s : seconds of stream per alignment update (default: ``window_s``); ``None`` freezes
         the reference after seeding
     scale : factor from the stream's units to the model's (volts -> microvolts: 1e6)
+    name : the model's registry name (recorded in exports)
     """
 
     def __init__(
@@ -118,11 +119,12 @@ class Decoder:
         calibration: np.ndarray | None = None,
         update_s: float | None = -1.0,
         scale: float = 1e6,
+        name: str = "",
     ) -> None:
-        if alignment not in ONLINE_ALIGNMENTS:
+        if alignment not in CAUSAL_ALIGNMENTS:
             raise BadInputError(
                 f"Alignment {alignment!r} cannot run online: use one of "
-                f"{', '.join(ONLINE_ALIGNMENTS)} (transductive alignment needs future trials)."
+                f"{', '.join(CAUSAL_ALIGNMENTS)} (transductive alignment needs future trials)."
             )
         self.model = model
         self.ch_names = list(ch_names)
@@ -138,7 +140,9 @@ class Decoder:
         self.update_n = (self.window_n if update_s is not None and update_s < 0
                          else None if update_s is None else int(round(update_s * self.sfreq)))
         self.scale = float(scale)
+        self.name = name
         self._seed = None if calibration is None else np.asarray(calibration)
+        self._seed_reference: RunningReference | None = None
         self._stream_index: np.ndarray | None = None
         self.reset()
 
@@ -171,7 +175,10 @@ class Decoder:
         self._t0: float | None = None
         self.reference: RunningReference | None = None
         if self.alignment == "euclidean":
-            self.reference = RunningReference(self.n_chans)
+            if self._seed_reference is not None:
+                self.reference = RunningReference.from_dict(self._seed_reference.to_dict())
+            else:
+                self.reference = RunningReference(self.n_chans)
             if self._seed is not None and len(self._seed):
                 self.reference.update(self._seed)
         self._block = np.zeros((self.n_chans, 0))  # signal not yet in the reference
@@ -284,16 +291,47 @@ class Decoder:
 
     # -- description ---------------------------------------------------------------------------
     def describe(self) -> dict[str, Any]:
-        """Everything but the model, JSON-serialisable: what an export's manifest records."""
+        """Everything but the weights, JSON-serialisable: an export's manifest
+        (:mod:`eegdec.online.manifest`) and the input of :meth:`from_description`."""
+        align = None
+        if self.reference is not None:
+            matrix = (self.reference.matrix if self.reference.n_seen
+                      else np.eye(self.n_chans))
+            align = {"mode": self.alignment, "matrix": matrix.tolist(),
+                     "reference": self.reference.to_dict(),
+                     "update_s": None if self.update_n is None else self.update_n / self.sfreq}
         return {
-            "ch_names": self.ch_names, "sfreq": self.sfreq, "classes": self.classes,
-            "window_s": self.window_s, "hop_s": self.hop_s, "scale": self.scale,
-            "preprocessing": None if self.preprocessing is None else self.preprocessing.to_dict(),
-            "alignment": {"mode": self.alignment,
-                          "update_s": None if self.update_n is None else self.update_n / self.sfreq,
-                          "reference": None if self.reference is None
-                          else self.reference.to_dict()},
+            "model": self.name, "channels": self.ch_names, "sfreq": self.sfreq,
+            "classes": self.classes, "window_s": self.window_s, "hop_s": self.hop_s,
+            "unit_scale": self.scale,
+            "preprocessing": {} if self.preprocessing is None else self.preprocessing.to_dict(),
+            "alignment": align,
         }
+
+    @classmethod
+    def from_description(cls, model: ProbaFn, d: dict[str, Any], **kw: Any) -> Decoder:
+        """A decoder from :meth:`describe`'s dict and a model; ``kw`` overrides (e.g. hop_s).
+
+        The alignment restarts from the described reference (its mean covariance and count).
+        """
+        from eegdec.preprocessing.causal import CausalChain
+
+        align = d.get("alignment")
+        args: dict[str, Any] = {
+            "ch_names": d["channels"], "sfreq": d["sfreq"], "classes": d["classes"],
+            "window_s": d["window_s"], "hop_s": d["hop_s"], "scale": d["unit_scale"],
+            "name": d.get("model", ""),
+            "preprocessing": CausalChain.from_dict(d["preprocessing"]) if d["preprocessing"]
+            else None,
+            "alignment": "none" if align is None else align["mode"],
+            "update_s": None if align is None else align.get("update_s"),
+        }
+        args.update(kw)
+        dec = cls(model, **args)
+        if align is not None and align.get("reference", {}).get("n_seen"):
+            dec._seed_reference = RunningReference.from_dict(align["reference"])
+            dec.reset()
+        return dec
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
@@ -305,6 +343,7 @@ class Decoder:
             raise BadInputError("The classifier is not fitted: call fit() before building a "
                                 "decoder from it.")
         kw.setdefault("alignment", "none" if clf.alignment_ == "none" else "euclidean")
+        kw.setdefault("name", clf.model)
         return cls._build(torch_model(clf.model_), ch_names, clf.sfreq_, list(clf.classes_),
                           clf.n_times_, kw)
 
@@ -327,8 +366,23 @@ class Decoder:
 
         module, meta = load_checkpoint(path)
         build = meta["build"]
+        kw.setdefault("name", meta["model"])
         return cls._build(torch_model(module), meta.get("ch_names") or [],
                           build["sfreq"], meta.get("classes") or [], build["n_times"], kw)
+
+    @classmethod
+    def from_export(cls, folder: Any, threads: int = 1, **kw: Any) -> Decoder:
+        """From an export folder (``eegdec export``), on ONNX Runtime: needs numpy, scipy and
+        onnxruntime only."""
+        from eegdec.online.export import load_export
+
+        return load_export(folder, threads=threads, **kw)
+
+    def export(self, folder: Any, fmt: str = "onnx") -> Any:
+        """Write ``model.onnx`` and ``manifest.json`` to ``folder`` (torch models)."""
+        from eegdec.online.export import export_decoder
+
+        return export_decoder(self, folder, fmt)
 
     @classmethod
     def _build(cls, model: ProbaFn, ch_names: Sequence[str], sfreq: float,
@@ -345,7 +399,7 @@ def causal_chain(preprocessing: Any, sfreq: float, ch_names: Sequence[str]) -> A
         return preprocessing
     from eegdec.preprocessing.causal import CausalChain
 
-    if isinstance(preprocessing, dict) and "steps" not in preprocessing:
+    if isinstance(preprocessing, dict) and "chain" in preprocessing:
         return CausalChain.from_dict(preprocessing)
     from eegdec.preprocessing.pipeline import Pipeline
 

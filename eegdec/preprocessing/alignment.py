@@ -7,7 +7,8 @@
   trial *i* is aligned with the reference over trials ``0..i`` (plus any calibration trials
   it was seeded with); no future trial is ever used.
 
-Alignment modes (:data:`ALIGNMENTS`, the one list of their names) and the helpers that apply
+Alignment modes (:data:`ALIGNMENTS`, the one list of their names, kept numpy-only in
+:mod:`eegdec.preprocessing.reference` for the online decoder) and the helpers that apply
 them, shared by the protocols, :class:`~eegdec.training.classifier.EEGDecClassifier` and
 ``eegdec topomap``:
 
@@ -30,10 +31,12 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from eegdec.errors import BadInputError
+from eegdec.preprocessing.reference import (  # noqa: F401 (ALIGNMENTS: re-exported)
+    ALIGNMENTS,
+    CAUSAL_ALIGNMENTS,
+    xxt_covariances,
+)
 from eegdec.preprocessing.reference import inv_sqrt as _inv_sqrt
-from eegdec.preprocessing.reference import xxt_covariances
-
-ALIGNMENTS: tuple[str, ...] = ("none", "euclidean", "euclidean-transductive")
 
 
 def _check(X: np.ndarray) -> np.ndarray:

@@ -12,6 +12,10 @@ import numpy as np
 
 from eegdec.errors import BadInputError
 
+# The alignment modes (re-exported by eegdec.preprocessing.alignment, which documents them).
+ALIGNMENTS: tuple[str, ...] = ("none", "euclidean", "euclidean-transductive")
+CAUSAL_ALIGNMENTS = ALIGNMENTS[:2]  # what a live decoder can run: no future trials
+
 
 def xxt_covariances(X: np.ndarray) -> np.ndarray:
     """``R_i = X_i X_i^T / T`` per trial ``(n, C, T) -> (n, C, C)`` (not mean-centred, as He &
