@@ -40,7 +40,8 @@ def toy_protocol(monkeypatch):
 
 
 def test_builtin_protocols_are_registered():
-    assert protocol_names() == ("within-co", "within-cv", "cross-session", "loso", "online")
+    assert protocol_names() == ("within-co", "within-cv", "cross-session", "loso", "online",
+                                "pseudo-online", "pseudo-online-loso")
     assert check_protocol("Within_CV") == "within-cv"
     with pytest.raises(UnknownNameError, match="Did you mean: loso"):
         check_protocol("loo")

@@ -73,6 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       help="filter causally (forward-only Butterworth/notch, as a live stream must) instead of "
            "MOABB's zero-phase filters, which look ahead; the results' filter column says "
            "which ran. Example: --causal-filter")
+    a("--preprocessing", default=None, metavar="FILE",
+      help="preprocessing pipeline YAML (steps such as bandpass, window; see "
+           "docs/design.md) instead of the dataset's default (MOABB's: 8-32 Hz, the dataset "
+           "window). Example: --preprocessing pipelines/preprocessing/mi-8-30-0.5-2.5.yaml")
     a("--class-weight", default=None, metavar="W",
       choices=Choices("eegdec.evaluation.config:CLASS_WEIGHTS"),
       help="%(choices)s: class weights of the torch models' cross-entropy (default: balanced for "
@@ -135,7 +139,8 @@ def _config(args: argparse.Namespace):
         causal_filter=args.causal_filter, class_weight=args.class_weight,
         batch_size=args.batch_size if args.batch_size or not quick
         else QUICK_DEFAULTS["batch_size"],
-        fine_tune_epochs=args.fine_tune_epochs, data_dir=args.data_dir, **runtime,
+        fine_tune_epochs=args.fine_tune_epochs, data_dir=args.data_dir,
+        preprocessing=args.preprocessing, **runtime,
     )
     if args.calib_sizes:
         cfg.calib_sizes = args.calib_sizes

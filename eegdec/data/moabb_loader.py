@@ -177,9 +177,18 @@ def load_subject(
     data_dir: Path, skip_bad_files: bool = False,
 ) -> EpochsData:
     """Load one subject through MOABB (offline when the files exist) and epoch it."""
-    import mne
-
     from eegdec.data.epoching import epochs_from_raws
+
+    raws = load_raws(spec, subject, events=events, data_dir=data_dir,
+                     skip_bad_files=skip_bad_files)
+    return epochs_from_raws(raws, spec, subject, events, pipeline)
+
+
+def load_raws(spec: DatasetSpec, subject: int, *, events: Sequence[str], data_dir: Path,
+              skip_bad_files: bool = False) -> dict[str, dict[str, mne.io.BaseRaw]]:
+    """One subject's continuous recordings ``{session: {run: raw}}`` through MOABB, before
+    any preprocessing (PhysionetMI: only the runs holding ``events``, named ``R04``...)."""
+    import mne
 
     root = Path(data_dir)
     with mne_data_env(root), mne.utils.use_log_level("WARNING"), warnings.catch_warnings():
@@ -201,4 +210,23 @@ def load_subject(
             except Exception as exc:
                 raise CorruptFileError(corrupt_message(
                     f"the files of {spec.name} subject {subject} under {root}", exc)) from exc
-    return epochs_from_raws(raws, spec, subject, events, pipeline)
+    return raws
+
+
+def run_annotations(spec: DatasetSpec, subject: int, run: str, data_dir: Path
+                    ) -> mne.Annotations | None:
+    """The annotations of one PhysionetMI-style run file as recorded (``T0``/``T1``/``T2``
+    with their true durations, 4.1-4.2 s; MOABB sets every duration to its trial window), or
+    ``None`` for datasets without ``runs``."""
+    import mne
+
+    if not spec.runs or "run_file" not in spec.layout or not run.startswith("R"):
+        return None
+    path = (Path(data_dir) / spec.layout["root"]
+            / spec.layout["run_file"].format(subject=subject, run=int(run[1:])))
+    if not path.is_file():
+        raise DataNotFoundError(missing_message(spec, subject, [path], Path(data_dir)))
+    try:
+        return mne.read_annotations(path)
+    except Exception as exc:  # MNE raises many kinds on damaged EDFs
+        raise CorruptFileError(corrupt_message(path, exc)) from exc

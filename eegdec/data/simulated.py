@@ -196,5 +196,10 @@ def load_subject(
     """Simulate every session of ``subject`` and epoch it like any MOABB dataset."""
     from eegdec.data.epoching import epochs_from_raws
 
-    raws = {s: {"0": simulate_raw(spec, subject, s)} for s in spec.sessions}
-    return epochs_from_raws(raws, spec, subject, events, pipeline)
+    return epochs_from_raws(load_raws(spec, subject), spec, subject, events, pipeline)
+
+
+def load_raws(spec: DatasetSpec, subject: int, **_: object
+              ) -> dict[str, dict[str, mne.io.RawArray]]:
+    """Every session of ``subject`` as ``{session: {"0": raw}}`` (one run per session)."""
+    return {s: {"0": simulate_raw(spec, subject, s)} for s in spec.sessions}

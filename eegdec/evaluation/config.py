@@ -65,6 +65,7 @@ class RunConfig:
     seeds: list[int] | None = None
     alignment: str = "euclidean"
     causal_filter: bool = False
+    preprocessing: dict[str, Any] | str | None = None
     class_weight: str | None = None
     calib_sizes: list[int] = field(default_factory=lambda: list(DEFAULT_CALIB_SIZES))
     fine_tune_epochs: int | None = None
@@ -96,6 +97,8 @@ class RunConfig:
         cfg.paradigm = check_paradigm(cfg.paradigm)
         protocol = get_protocol(cfg.protocol)
         cfg.protocol = protocol.name
+        if protocol.causal:  # replays a stream: the filters must not look ahead
+            cfg.causal_filter = True
         cfg.alignment = check_alignment(cfg.alignment)
         if cfg.seeds is None:
             cfg.seeds = list(protocol.default_seeds)
@@ -130,10 +133,27 @@ class RunConfig:
             _check_numbers("subjects", cfg.subjects, None, None)
             check_subjects(spec, cfg.subjects)
         resolve_events(spec, cfg.paradigm, cfg.events)
+        if cfg.preprocessing is not None:
+            cfg.preprocessing = _preprocessing(cfg.preprocessing, spec)
         return cfg
 
     def hashed(self) -> dict[str, Any]:
-        """The options that change results; ``causal_filter`` only when set, so runs made
-        before the option existed keep their hash (and resume)."""
+        """The options that change results; ``causal_filter`` and ``preprocessing`` only
+        when set, so runs made before those options existed keep their hash (and resume)."""
         return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED
-                and not (k == "causal_filter" and not v)}
+                and not (k == "causal_filter" and not v)
+                and not (k == "preprocessing" and v is None)}
+
+
+def _preprocessing(value: dict[str, Any] | str, spec: Any) -> dict[str, Any]:
+    """The checked pipeline config of ``--preprocessing`` (a YAML file or a config dict), so
+    that config.yaml records the steps themselves, not a path."""
+    from eegdec.errors import EEGDecError
+    from eegdec.preprocessing.pipeline import Pipeline
+
+    try:
+        pipe = Pipeline.coerce(value)
+        pipe.epoch_window(spec.window)
+    except EEGDecError as exc:
+        raise BadInputError(f"--preprocessing: {exc}") from exc
+    return pipe.config()

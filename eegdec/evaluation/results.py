@@ -21,9 +21,9 @@ number and the reason, a one-line warning (``logging``) and a line in ``logs/run
 and the valid rows are rewritten atomically. The rejected folds are then no longer done, so a
 resumed run fits them again.
 
-Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter``) may be missing
-from an older ``results.csv``: its rows read with those fields empty, and the file gains the
-columns when a row is next appended.
+Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter`` and the
+pseudo-online metrics) may be missing from an older ``results.csv``: its rows read with those
+fields empty, and the file gains the columns when a row is next appended.
 """
 
 from __future__ import annotations
@@ -48,13 +48,14 @@ import pandas as pd
 
 from eegdec.errors import BadInputError, CorruptFileError
 from eegdec.evaluation.metrics import METRICS
+from eegdec.evaluation.stream_metrics import STREAM_METRICS
 
 log = logging.getLogger(__name__)
 COLUMNS: tuple[str, ...] = (
     "fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session", "fold",
     "seed", "alignment", "filter", "n_calib", "n_train", "n_test", "n_classes", "classes",
     "chance_level",
-    *METRICS,
+    *METRICS, *STREAM_METRICS,
     "fit_seconds", "predict_seconds", "eegdec_version", "config_hash",
 )
 # The schema of a row beyond its columns: text that must not be empty, integers >= 0 (only
@@ -62,17 +63,21 @@ COLUMNS: tuple[str, ...] = (
 # every fold has. A missing number is an empty field.
 TEXT_COLUMNS = ("fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session",
                 "alignment", "classes", "eegdec_version", "config_hash")
-INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes")
-# Text that may be empty: columns added later, absent (empty) in older files.
-OPTIONAL_COLUMNS = ("filter",)
-LEGACY_COLUMNS = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)
+INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes", "n_decisions")
+# Columns added later, absent (empty) in older files; the text ones may be empty.
+OPTIONAL_TEXT = ("filter",)
+OPTIONAL_COLUMNS: tuple[str, ...] = (*OPTIONAL_TEXT, *STREAM_METRICS)
+LEGACY_COLUMNS = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)  # the first layout
 BOUNDS: dict[str, tuple[float, float]] = {
     **dict.fromkeys(INT_COLUMNS, (0, math.inf)),
     **dict.fromkeys(("chance_level", "accuracy", "balanced_accuracy", "f1_macro", "roc_auc",
-                     "sensitivity", "specificity", "event_sensitivity"), (0, 1)),
+                     "sensitivity", "specificity", "event_sensitivity", "trial_accuracy",
+                     "epoch_accuracy", "stable_fraction"), (0, 1)),
     "kappa": (-1, 1),
     **dict.fromkeys(("false_alarms_per_hour", "detection_latency_s", "fit_seconds",
-                     "predict_seconds"), (0, math.inf)),
+                     "predict_seconds", "itr_bits_per_min", "time_to_stable_s",
+                     "false_activations_per_min", "latency_p50_ms", "latency_p99_ms"),
+                    (0, math.inf)),
 }
 REQUIRED = ("fold", "seed", "n_train", "n_test", "n_classes", "chance_level", "accuracy",
             "balanced_accuracy", "fit_seconds", "predict_seconds")
@@ -83,11 +88,15 @@ Rejected = list[tuple[int, str, str]]  # (line number, reason, line)
 GROUP_KEYS = ("dataset", "paradigm", "protocol", "model", "alignment")
 SUMMARY_METRICS = ("accuracy", "balanced_accuracy", "kappa")
 SEIZURE_SUMMARY = ("sensitivity", "specificity", "false_alarms_per_hour")
+STREAM_SUMMARY = ("trial_accuracy", "epoch_accuracy", "itr_bits_per_min", "time_to_stable_s",
+                  "latency_p50_ms", "latency_p99_ms")
 
 
 def _summary_metrics(rows: pd.DataFrame) -> tuple[str, ...]:
     seizure = "paradigm" in rows and (rows["paradigm"] == "seizure").any()
-    return SUMMARY_METRICS + (SEIZURE_SUMMARY if seizure else ())
+    stream = "trial_accuracy" in rows and rows["trial_accuracy"].notna().any()
+    return (SUMMARY_METRICS + (SEIZURE_SUMMARY if seizure else ())
+            + (STREAM_SUMMARY if stream else ()))
 
 
 def fold_id(model: str, subject: Any, session: Any, fold: Any, seed: int,
@@ -172,7 +181,7 @@ def parse_row(fields: list[str], digest: str | None = None) -> dict[str, Any]:
         if col in TEXT_COLUMNS:
             if not row[col].strip():
                 raise ValueError(f"{col} is empty")
-        elif col not in OPTIONAL_COLUMNS:
+        elif col not in OPTIONAL_TEXT:
             row[col] = _number(col, row[col])
     n_calib = None if math.isnan(row["n_calib"]) else row["n_calib"]
     expected = fold_id(row["model"], row["subject"], row["session"], row["fold"], row["seed"],
@@ -204,9 +213,9 @@ def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]
     Returns ``{fold_id: (line number, line, typed row)}`` for the valid rows, in file order,
     and ``[(line number, reason, line)]`` for the others (lines count from 1, the header).
     Empty lines are skipped; a repeated ``fold_id`` keeps its first valid row; when the header
-    is neither :data:`COLUMNS` nor the older :data:`LEGACY_COLUMNS` no line can be read, and
-    all are rejected. Lines under the older header are returned in the current layout (the
-    missing columns empty).
+    is not :data:`COLUMNS` less some :data:`OPTIONAL_COLUMNS` (an older file, e.g.
+    :data:`LEGACY_COLUMNS`) no line can be read, and all are rejected. Lines under an older
+    header are returned in the current layout (the missing columns empty).
     """
     if not text.strip():
         return {}, []
@@ -217,8 +226,8 @@ def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]
         header = _fields(lines[0])
     except ValueError:
         header = []
-    legacy = header == list(LEGACY_COLUMNS)
-    header_ok = legacy or header == list(COLUMNS)
+    header_ok = _known_header(header)
+    legacy = header_ok and header != list(COLUMNS)
     if not header_ok:
         rejected.append((1, "damaged header (not the columns of eegdec.evaluation.results."
                             "COLUMNS)", lines[0]))
@@ -230,8 +239,8 @@ def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]
             continue
         try:
             fields = _fields(line)
-            if legacy and len(fields) == len(LEGACY_COLUMNS):
-                fields = [dict(zip(LEGACY_COLUMNS, fields)).get(c, "") for c in COLUMNS]
+            if legacy and len(fields) == len(header):
+                fields = [dict(zip(header, fields)).get(c, "") for c in COLUMNS]
             row = parse_row(fields, digest)
         except ValueError as exc:
             rejected.append((number, str(exc), line))
@@ -243,6 +252,19 @@ def scan_results(text: str, digest: str | None = None) -> tuple[Valid, Rejected]
         else:
             valid[row["fold_id"]] = (number, _line(fields) if legacy else line, row)
     return valid, rejected
+
+
+def _known_header(header: list[str]) -> bool:
+    """:data:`COLUMNS`, or an older layout: the same order without some optional columns."""
+    if len(set(header)) != len(header) or set(COLUMNS) - set(header) - set(OPTIONAL_COLUMNS):
+        return False
+    return header == [c for c in COLUMNS if c in header]
+
+
+def _line(fields: list[str]) -> str:
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\n").writerow(fields)
+    return buf.getvalue().removesuffix("\n")
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -414,6 +436,20 @@ class RunStore:
         _atomic_write(path, history.to_csv(index=False).encode())
         return path
 
+    def save_timecourse(self, fid: str, curve: pd.DataFrame) -> Path:
+        """``timecourse/<fid>.csv``: pseudo-online accuracy per bin of time since cue onset."""
+        path = self.root / "timecourse" / f"{fid}.csv"
+        _atomic_write(path, curve.to_csv(index=False).encode())
+        return path
+
+    def read_timecourse(self, fid: str | FoldId) -> pd.DataFrame:
+        path = self.root / "timecourse" / f"{_fid(fid)}.csv"
+        try:
+            return pd.read_csv(path)
+        except (OSError, ValueError) as exc:
+            raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") \
+                from exc
+
     def save_checkpoint(self, fid: str, payload: dict[str, Any]) -> Path:
         import torch
 
@@ -427,7 +463,7 @@ class RunStore:
     def artefacts(self, kind: str) -> list[tuple[FoldId, Path]]:
         """``(fold id, path)`` of every ``<kind>/<fold_id>.*`` file, sorted by path."""
         ext = {"predictions": "npz", "attention": "npz", "curves": "csv",
-               "checkpoints": "pt"}[kind]
+               "checkpoints": "pt", "decisions": "npz", "timecourse": "csv"}[kind]
         folder = self.root / kind
         paths = sorted(folder.glob(f"*.{ext}")) if folder.is_dir() else []
         return [(FoldId.parse(p.stem), p) for p in paths]
@@ -521,7 +557,8 @@ def summary_markdown(table: pd.DataFrame) -> str:
         return "No finished folds yet.\n"
     lines = []
     online = table["n_calib"].notna().any()
-    metrics = [m for m in SUMMARY_METRICS + SEIZURE_SUMMARY if f"{m}_mean" in table]
+    metrics = [m for m in SUMMARY_METRICS + SEIZURE_SUMMARY + STREAM_SUMMARY
+               if f"{m}_mean" in table]
     filters = _filters(table)
     if len(filters) == 1:
         lines += [f"Filter: {filters[0]}", ""]

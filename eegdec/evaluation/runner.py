@@ -28,6 +28,7 @@ from eegdec.evaluation.decoders import builder, model_specs
 from eegdec.evaluation.metrics import chance_level, score
 from eegdec.evaluation.protocols import FoldResult, ModelSpec, Protocol, Unit, get_protocol
 from eegdec.evaluation.results import RunStore, config_hash, fold_id
+from eegdec.evaluation.stream_metrics import STREAM_METRICS
 
 
 class RunProgress:
@@ -61,6 +62,7 @@ def _iter_subjects(cfg: RunConfig, progress: RunProgress) -> Iterator[EpochsData
         progress.loading(cfg.dataset, subject)
         yield from iter_subject_epochs(cfg.dataset, [subject], paradigm=cfg.paradigm,
                                        events=cfg.events, data_dir=cfg.data_dir,
+                                       pipeline=cfg.preprocessing,
                                        causal=cfg.causal_filter)
 
 
@@ -69,7 +71,7 @@ def filter_text(cfg: RunConfig) -> str:
     order 4"`` under ``--causal-filter``."""
     from eegdec.preprocessing.load import resolve_pipeline
 
-    return resolve_pipeline(cfg.dataset, cfg.paradigm, cfg.events,
+    return resolve_pipeline(cfg.dataset, cfg.paradigm, cfg.events, cfg.preprocessing,
                             causal=cfg.causal_filter).describe_filter()
 
 
@@ -136,6 +138,7 @@ def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
         "n_test": int(res.y_true.size), "n_classes": len(ref.classes),
         "classes": " vs ".join(ref.classes), "chance_level": chance_level(res.y_true),
         **metrics,
+        **{m: res.info.get("stream", {}).get(m, float("nan")) for m in STREAM_METRICS},
         "fit_seconds": round(res.fit_seconds, 3),
         "predict_seconds": round(res.predict_seconds, 3),
         "eegdec_version": __version__, "config_hash": digest,
@@ -154,7 +157,12 @@ def _save_artefacts(store: RunStore, fid: str, unit: Unit, res: FoldResult,
     history = artefacts.history_frame(res.estimator)
     if history is not None:
         store.save_curve(fid, history)
-    if unit.model.kind != "torch":
+    if "timecourse" in res.info:  # pseudo-online: accuracy vs time since cue, every decision
+        store.save_timecourse(fid, res.info["timecourse"])
+        store.save_npz("decisions", fid, **res.info["decisions"],
+                       classes=np.asarray(ref.classes),
+                       train_trials=np.asarray(res.info["train_trials"], dtype=str))
+    if unit.model.kind != "torch" or not len(res.X_test):
         return
     module = artefacts.torch_module(res.estimator)
     if module is None:

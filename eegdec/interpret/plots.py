@@ -108,3 +108,34 @@ def plot_online_curve(rows: pd.DataFrame, metric: str = "accuracy") -> Figure:
     ax.set_ylim(0, 1.05)
     ax.legend(fontsize=8)
     return fig
+
+
+def accuracy_vs_time_mean(curves: list[pd.DataFrame]) -> pd.DataFrame:
+    """Mean and sd over folds of per-fold accuracy-vs-time curves (``timecourse/*.csv``), per
+    bin ``t_start``: columns ``t``, ``mean``, ``std``, ``folds`` (``t`` is the bin centre)."""
+    frame = pd.concat([c.assign(_fold=i) for i, c in enumerate(curves)], ignore_index=True)
+    frame["t"] = (frame["t_start"] + frame["t_end"]) / 2
+    stats = frame.groupby("t")["accuracy"].agg(["mean", "std", "count"]).reset_index()
+    return stats.rename(columns={"count": "folds"})
+
+
+def plot_accuracy_vs_time(curves: dict[str, list[pd.DataFrame]], chance: float | None = None,
+                          title: str = "") -> Figure:
+    """Pseudo-online accuracy against time since cue onset: mean over folds per model (the
+    band is ± sd over folds)."""
+    fig = _figure(6.0, 3.6)
+    ax = fig.subplots()
+    for model, parts in curves.items():
+        stats = accuracy_vs_time_mean(parts)
+        ax.plot(stats["t"], stats["mean"], "-", label=f"{model} ({len(parts)} folds)")
+        sd = stats["std"].fillna(0.0)
+        ax.fill_between(stats["t"], stats["mean"] - sd, stats["mean"] + sd, alpha=0.15)
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle="--", linewidth=1, label="chance")
+    ax.set_xlabel("time since cue onset (s)")
+    ax.set_ylabel("decision accuracy")
+    ax.set_ylim(0, 1.05)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    return fig

@@ -197,6 +197,32 @@ class RunReport:
         sec.body = _img(plot_online_curve(self.online_rows), "accuracy against N")
         return sec
 
+    def pseudo_online(self) -> Section | None:
+        found = self.store.artefacts("timecourse")
+        if not found:
+            return None
+        sec = Section("Pseudo-online: accuracy vs time since cue onset", "Each decision of the "
+                      "replayed run scored against the cue active at its time, per 0.1 s bin of "
+                      "time since cue onset, averaged over folds (band: ± sd). Decisions just "
+                      "after the onset still see mostly pre-cue signal in their window; the "
+                      "curve shows when the decoder starts to know, and whether it holds to "
+                      "the cue's end. The trial decision sums the log-probabilities from 0.5 s "
+                      "to the end (trial_accuracy in the results).")
+        curves: dict[str, list[pd.DataFrame]] = {}
+        for fid, _ in found:
+            frame = self.store.read_timecourse(fid)
+            if {"t_start", "t_end", "accuracy"} <= set(frame.columns) and len(frame):
+                curves.setdefault(fid.model, []).append(frame)
+        if not curves:
+            sec.note = "The timecourse/*.csv files hold no curve."
+            return sec
+        from eegdec.interpret.plots import plot_accuracy_vs_time
+
+        rows = self.rows
+        chance = float(rows["chance_level"].mean()) if len(rows) else None
+        sec.body = _img(plot_accuracy_vs_time(curves, chance), "accuracy against time")
+        return sec
+
     def relevance(self) -> list[Section]:
         how = ("Scalp maps of mean channel relevance on test trials, over all trials and per "
                "class: gradient x input for every torch model, layer-wise relevance propagation "
@@ -272,7 +298,7 @@ class RunReport:
     def sections(self) -> list[Section]:
         makers: list[Callable[[], Section | list[Section] | None]] = [
             self.config, self.results, self.subject_scores, self.confusion, self.curves,
-            self.online, self.relevance,
+            self.online, self.pseudo_online, self.relevance,
         ]
         out: list[Section] = []
         for make in makers:

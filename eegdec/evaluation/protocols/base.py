@@ -82,6 +82,7 @@ class Protocol:
     name: ClassVar[str]
     default_seeds: ClassVar[tuple[int, ...]] = (1,)
     description: ClassVar[str] = ""
+    causal: ClassVar[bool] = False  # True: the run's filters are made causal (--causal-filter)
 
     def plan(self, subjects: Iterable[EpochsData], specs: list[ModelSpec], cfg: RunConfig,
              done: set[str]) -> Iterator[Unit]:
