@@ -1,11 +1,21 @@
 """On-disk epoch cache: one ``.npz`` per (dataset, subject, events, pipeline, versions,
-source files).
+source files), read memory-mapped.
 
 The key includes the identity of every source file the loader reads for the subject
 (:func:`source_identity`: resolved path, size, modification time), so another data directory,
 a replaced or touched file, or a new copy of a dataset is read afresh. Writes are atomic and
 safe under concurrent writers (:meth:`EpochsData.save`); a file that cannot be read
 (truncated, corrupt) is reported in the log, deleted and rebuilt.
+
+Out of core: the files are uncompressed ``.npz`` whose ``X`` member starts at a 64-byte
+boundary (:meth:`EpochsData.save`), so :func:`load_or_build` maps the epochs from disk
+instead of reading them (``EpochsData.load(mmap=True)``). A subject costs memory only for the pages
+that are touched, a set larger than memory is read from disk as needed, and a mapped
+:class:`EpochsData` pickles as its file name (parallel workers map the file themselves).
+One file per subject rather than per session: the file is the cache entry, so one atomic
+rename still publishes a whole entry, and a session is only a list of rows in it. A chunked
+format (zarr) would add a dependency and a directory of chunks per entry, which cannot be
+published by one rename; LOSO reads whole subjects, so chunking buys nothing here.
 """
 
 from __future__ import annotations
@@ -76,14 +86,38 @@ def cache_path(root: Path, dataset: str, subject: int, key: str) -> Path:
     return root / dataset / f"sub-{subject:03d}_{key[:20]}.npz"
 
 
-def load_or_build(path: Path, build: Callable[[], EpochsData]) -> EpochsData:
-    """Read ``path`` if valid, else ``build()`` and save it atomically."""
+def load_or_build(path: Path, build: Callable[[], EpochsData], *, mmap: bool = True
+                  ) -> EpochsData:
+    """Read ``path`` if valid, else ``build()`` and save it atomically.
+
+    With ``mmap`` (default) the epochs come back memory-mapped from the file, a freshly built
+    entry too (so a cold run does not keep every subject in memory either); a valid file of an
+    earlier layout (not mappable) is rewritten once in the mappable one.
+    """
     if path.is_file():
         try:
-            return EpochsData.load(path)
+            epochs = EpochsData.load(path, mmap=mmap)
         except CorruptFileError as exc:
             log.warning("%s Rebuilding it.", exc)
             path.unlink(missing_ok=True)
+        else:
+            if not mmap or epochs.mapped_file is not None:
+                return epochs
+            log.info("Rewriting %s in the memory-mappable layout.", path)
+            return _saved(epochs, path)
     epochs = build()
+    if not mmap:
+        epochs.save(path)
+        return epochs
+    return _saved(epochs, path)
+
+
+def _saved(epochs: EpochsData, path: Path) -> EpochsData:
+    """Save ``epochs`` and return them mapped from the file (in memory when not mappable)."""
     epochs.save(path)
-    return epochs
+    try:
+        mapped = EpochsData.load(path, mmap=True, verify=False)
+    except CorruptFileError:  # replaced under us by a damaged file: keep what we built
+        return epochs
+    return mapped if mapped.mapped_file is not None else epochs
+

@@ -29,8 +29,11 @@ def backend(name: str, n_jobs: int) -> Iterator[None]:
     """joblib's ``parallel_config`` for ``name``.
 
     dask joins the cluster named by ``DASK_SCHEDULER_ADDRESS`` (else starts a local one), ray
-    the one named by ``RAY_ADDRESS``; each task ships its subject's epochs, so workers need
-    no data directory (dask warns about such "large graphs", which is expected here).
+    the one named by ``RAY_ADDRESS``. A task carries the epoch-cache file names of its
+    subjects, not their arrays (a mapped ``EpochsData`` pickles as its file name), and the
+    worker maps the files: workers need no data directory, but on a cluster the cache
+    (``$EEGDEC_CACHE``) must be on a filesystem every worker sees at the same path. Data
+    loaded without the cache is shipped as arrays (dask warns about such "large graphs").
     Subjects are read in this process while the backend is active, with MNE's and MOABB's
     own joblib calls kept sequential (:func:`~eegdec.preprocessing.load.iter_subject_epochs`).
     """

@@ -224,6 +224,9 @@ def _float64(X: np.ndarray) -> np.ndarray:
     return np.asarray(X, dtype=np.float64)
 
 
+_float64.eegdec_per_trial = True  # trial by trial: out-of-core fits stream it per subject
+
+
 def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int,
             classes: Sequence[str] = ()) -> Callable:
     """``build(seed) -> unfitted estimator``.

@@ -26,6 +26,7 @@ The ``xxt`` covariances and ``R^{-1/2}`` come from :mod:`eegdec.preprocessing.re
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -37,6 +38,9 @@ from eegdec.preprocessing.reference import (  # noqa: F401 (ALIGNMENTS: re-expor
     xxt_covariances,
 )
 from eegdec.preprocessing.reference import inv_sqrt as _inv_sqrt
+
+if TYPE_CHECKING:
+    from eegdec.data.stack import TrialStack
 
 
 def _check(X: np.ndarray) -> np.ndarray:
@@ -206,6 +210,68 @@ def align_domains(X: np.ndarray, domains: Sequence | None, alignment: str) -> np
     if domains is None:
         return EuclideanAlignment().fit_transform(X)
     return EuclideanAlignment().fit_transform(X, domains=np.asarray(domains))
+
+
+def aligned_trials(parts: Sequence[np.ndarray], domains: Sequence[Sequence],
+                   alignment: str) -> TrialStack:
+    """:func:`align_domains` one part (subject) at a time, applied lazily.
+
+    ``parts`` are ``(n_i, C, T)`` arrays (memory maps welcome) and ``domains`` one label per
+    trial of each part. References are computed part by part (memory for one part's
+    covariances); a domain found in several parts is referenced over all its trials. The
+    result is a :class:`~eegdec.data.stack.TrialStack` whose ``take`` applies each trial's
+    reference as it reads it: the same float32 numbers as ``align_domains`` on the
+    concatenation, without ever holding that concatenation.
+    """
+    from eegdec.data.stack import TrialStack
+
+    parts = list(parts)
+    if check_alignment(alignment) == "none":
+        return TrialStack(parts)
+    labels = [np.asarray(d) for d in domains]
+    if len(labels) != len(parts) or any(len(d) != len(X) for d, X in zip(labels, parts)):
+        raise BadInputError("domains must give one label per trial of each part.")
+    where: dict = {}
+    for p, d in enumerate(labels):
+        for key in np.unique(d):
+            where.setdefault(key, []).append(p)
+    ea = EuclideanAlignment()
+    refs: dict = {}
+    shared: dict = {}  # covariances of domains spread over several parts
+    for p, X in enumerate(parts):
+        covs = _block_covariances(TrialStack([X]), ea.estimator)
+        for key in np.unique(labels[p]):
+            if len(where[key]) == 1:
+                refs[key] = _inv_sqrt(covs[labels[p] == key].mean(axis=0), ea.reg)
+            else:
+                shared.setdefault(key, []).append(covs[labels[p] == key])
+        del covs
+    for key, blocks in shared.items():
+        refs[key] = _inv_sqrt(np.concatenate(blocks).mean(axis=0), ea.reg)
+    filters = []
+    for d in labels:
+        keys = np.unique(d)
+        filters.append((np.stack([refs[k] for k in keys]), np.searchsorted(keys, d)))
+    return TrialStack(parts, filters)
+
+
+def _block_covariances(stack: TrialStack, estimator: str) -> np.ndarray:
+    """Covariances of every trial of ``stack``, computed block by block (per trial: the same
+    numbers as on the whole array)."""
+    return np.concatenate([_covariances(_check(X), estimator) for X in stack.blocks()])
+
+
+def reference_of(parts: Sequence[np.ndarray]) -> EuclideanAlignment:
+    """One :class:`EuclideanAlignment` over every trial of ``parts`` (``fit`` on their
+    concatenation, computed part by part)."""
+    from eegdec.data.stack import TrialStack
+
+    ea = EuclideanAlignment()
+    covs = _block_covariances(TrialStack(list(parts)), ea.estimator)
+    ea.inv_sqrt_ref_ = _inv_sqrt(covs.mean(axis=0), ea.reg)
+    ea.inv_sqrt_refs_ = {}
+    ea.n_chans_ = parts[0].shape[1]
+    return ea
 
 
 def align_new_domain(X: np.ndarray, alignment: str) -> np.ndarray:

@@ -57,6 +57,9 @@ def iter_subject_epochs(
 ) -> Iterator[EpochsData]:
     """Yield one subject's :class:`EpochsData` at a time (from the epoch cache when warm).
 
+    With the cache, each subject's ``X`` is memory-mapped from its cache file (a cold subject
+    is built, saved, then mapped): holding many subjects costs only the pages read.
+
     A subject is read in the calling process and thread: joblib calls inside MNE and MOABB
     run sequentially, so a surrounding ``parallel_config`` (``eegdec run --n-jobs``) neither
     lends them its workers, which lack the data directory, nor has its own pool shut down.

@@ -69,6 +69,9 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
     :meth:`load` for sharing (docs/reliability.md).
     """
 
+    #: ``fit`` takes a :class:`~eegdec.data.stack.TrialStack` (out-of-core training).
+    accepts_trial_stacks = True
+
     # MOABB (CrossSubjectEvaluation with cs_mode) routes these through metadata routing.
     __metadata_request__fit = {
         "subjects": True, "X_target_labeled": True, "y_target_labeled": True,
@@ -178,6 +181,25 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         X = np.ascontiguousarray(X, dtype=np.float32)
         return X if isinstance(y, str) else (X, y)
 
+    def _validate_stack(self, X: Any, y: Any) -> tuple[Any, np.ndarray]:
+        """:meth:`_validate_X` for a :class:`~eegdec.data.stack.TrialStack` (out-of-core
+        training): shapes from its first trial, values checked part by part."""
+        from sklearn.utils.validation import column_or_1d
+
+        if len(X) == 0:
+            raise BadInputError("X holds no trial: give at least one trial to fit.")
+        self._validate_X(X.take([0]), reset=True)
+        y = column_or_1d(np.asarray(y), warn=True)
+        if len(y) != len(X):
+            raise BadInputError(f"y has {len(y)} labels for {len(X)} trials.")
+        bad = X.nonfinite_trials()
+        if bad.size:
+            raise BadInputError(
+                f"X holds NaN or inf (or values beyond float32) in {bad.size} trial(s), first "
+                f"trial {bad[0]}: drop or repair them (e.g. Pipeline(bad_channels='interpolate'))."
+            )
+        return X, y
+
     def _check_params(self) -> None:
         from eegdec.models.registry import get_model_info
         from eegdec.preprocessing.alignment import check_alignment
@@ -222,6 +244,20 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
             return self.test_aligner_.transform(X)
         return align_domains(X, domains, self.alignment_)
 
+    def _align_train_stack(self, X: Any, domains: np.ndarray | None) -> Any:
+        """:meth:`_align_train` for a :class:`~eegdec.data.stack.TrialStack`: references
+        computed part by part, applied as batches are read."""
+        from eegdec.preprocessing.alignment import aligned_trials, reference_of
+
+        if X.filtered:
+            raise BadInputError("The trial stack is aligned already: fit with alignment=None.")
+        if domains is None or len(np.unique(domains)) == 1:
+            self.test_aligner_ = reference_of(X.parts)
+            W = self.test_aligner_.inv_sqrt_ref_[None]
+            return type(X)(X.parts, [(W, np.zeros(len(p), np.int64)) for p in X.parts])
+        labels = np.split(np.asarray(domains), X.offsets[1:-1])
+        return aligned_trials(X.parts, labels, self.alignment_)
+
     def _align_target(self, X: np.ndarray) -> np.ndarray:
         """Align target trials causally; the aligner's state carries over to later trials."""
         from eegdec.preprocessing.alignment import IncrementalEuclideanAlignment
@@ -253,6 +289,9 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
     ) -> EEGDecClassifier:
         """Train a fresh model on ``X`` ``(n, C, T)`` (or ``mne.Epochs``) and labels ``y``.
 
+        ``X`` may also be a :class:`~eegdec.data.stack.TrialStack` (several subjects, memory-
+        mapped): batches are then read from its parts and it is never concatenated.
+
         ``domains`` (alias ``subjects``, MOABB's name) gives each trial's recording domain for
         per-domain alignment. ``X_target_labeled, y_target_labeled`` (MOABB's labelled target
         calibration) are aligned causally as a new domain and join the training set;
@@ -260,13 +299,15 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         """
         import torch
 
+        from eegdec.data.stack import TrialStack
         from eegdec.models.registry import create_model
         from eegdec.training.data import EpochsDataModule
         from eegdec.training.module import EEGDecModule
         from eegdec.training.trainer import fit_module
 
         self._check_params()
-        X, y = self._validate_X(X, reset=True, y=y)
+        stacked = isinstance(X, TrialStack)
+        X, y = self._validate_stack(X, y) if stacked else self._validate_X(X, reset=True, y=y)
         check_classification_targets(y)
         self._encoder = LabelEncoder().fit(y)
         self.classes_ = self._encoder.classes_
@@ -282,7 +323,7 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
                 raise BadInputError(f"domains has {len(domains)} entries for {len(X)} trials.")
         self.test_aligner_ = None
         if self.alignment_ != "none":
-            X = self._align_train(X, domains)
+            X = self._align_train_stack(X, domains) if stacked else self._align_train(X, domains)
         if X_target_unlabeled is not None and self.alignment_ != "none":
             self._align_target(self._validate_X(X_target_unlabeled, reset=False))
         if X_target_labeled is not None:
@@ -291,7 +332,7 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
             Xt = self._validate_X(X_target_labeled, reset=False)
             if self.alignment_ != "none":
                 Xt = self._align_target(Xt)
-            X = np.concatenate([X, Xt])
+            X = X.with_part(Xt) if stacked else np.concatenate([X, Xt])
             y_idx = np.concatenate([y_idx, self._encode(y_target_labeled)])
 
         self.n_train_trials_ = len(X)

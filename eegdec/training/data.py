@@ -3,6 +3,11 @@
 A ``DataLoader`` over a ``TensorDataset`` collates every batch from single items in Python;
 :class:`TensorBatches` slices the preloaded tensors instead (one index op per batch), which is
 most of the speed-up over skorch on CPU (``benchmarks/bench_training_speed.py``).
+
+Out of core: given a :class:`~eegdec.data.stack.TrialStack` (subjects memory-mapped from the
+epoch cache, aligned lazily), the same batches are gathered from the mapped arrays by index
+(:class:`StackRows`): the training set is never concatenated, and the batches, their order
+and so the trained weights are those of the in-memory path.
 """
 
 from __future__ import annotations
@@ -13,7 +18,28 @@ import lightning as L
 import numpy as np
 import torch
 
+from eegdec.data.stack import TrialStack
 from eegdec.errors import BadInputError
+
+
+class StackRows:
+    """Rows ``rows`` (default: all) of a :class:`TrialStack`, indexed like a tensor:
+    ``rows_view[i]`` (an int tensor, array or slice) gathers those trials as a float32 tensor."""
+
+    def __init__(self, stack: TrialStack, rows: np.ndarray | None = None) -> None:
+        self.stack = stack
+        self.rows = None if rows is None else np.asarray(rows, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.stack) if self.rows is None else len(self.rows)
+
+    def __getitem__(self, idx: slice | torch.Tensor | np.ndarray) -> torch.Tensor:
+        if isinstance(idx, slice):
+            idx = np.arange(len(self))[idx]
+        elif isinstance(idx, torch.Tensor):
+            idx = idx.numpy()
+        idx = np.asarray(idx, dtype=np.int64)
+        return torch.from_numpy(self.stack.take(idx if self.rows is None else self.rows[idx]))
 
 
 class TensorBatches:
@@ -24,7 +50,7 @@ class TensorBatches:
     cannot train on a single sample).
     """
 
-    def __init__(self, X: torch.Tensor, y: torch.Tensor | None, batch_size: int,
+    def __init__(self, X: torch.Tensor | StackRows, y: torch.Tensor | None, batch_size: int,
                  shuffle: bool = False, seed: int = 0) -> None:
         self.X, self.y = X, y
         self.batch_size = int(batch_size)
@@ -71,18 +97,30 @@ def as_tensors(X: np.ndarray, y: np.ndarray | None = None) -> tuple[torch.Tensor
 
 
 class EpochsDataModule(L.LightningDataModule):
-    """Training (and optional validation) batches from preloaded arrays.
+    """Training (and optional validation) batches from preloaded arrays, or from a
+    :class:`TrialStack` read batch by batch (the caller checks its values are finite).
 
     ``val_fraction`` > 0 holds out a stratified share of the *training* trials for validation
     (early stopping); test data never enters here.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, *, batch_size: int = 32,
+    def __init__(self, X: np.ndarray | TrialStack, y: np.ndarray, *, batch_size: int = 32,
                  val_fraction: float = 0.0, seed: int = 0) -> None:
         super().__init__()
         if not 0.0 <= val_fraction < 1.0:
             raise BadInputError(f"val_fraction must be in [0, 1), got {val_fraction}.")
         self.batch_size, self.seed = int(batch_size), int(seed)
+        if isinstance(X, TrialStack):
+            if len(X) != len(y):
+                raise BadInputError(f"y has {len(y)} labels for {len(X)} trials.")
+            y_t = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
+            if val_fraction > 0:
+                tr, va = _stratified_split(np.asarray(y), val_fraction, seed)
+                self.train = (StackRows(X, tr), y_t[tr])
+                self.val = (StackRows(X, va), y_t[va])
+            else:
+                self.train, self.val = (StackRows(X), y_t), None
+            return
         X_t, y_t = as_tensors(X, y)
         if val_fraction > 0:
             tr, va = _stratified_split(np.asarray(y), val_fraction, seed)

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from eegdec.data.epochs import EpochsData
+from eegdec.data.stack import EpochsStack
 from eegdec.evaluation.results import fold_id
 from eegdec.evaluation.splits import Split
 
@@ -40,7 +41,9 @@ class Unit:
     """One unit of work: a within-subject fold, or one held-out subject.
 
     ``data`` is the subject's epochs (the target for cross-subject protocols), ``source`` the
-    training subjects, ``todo`` what is left of the unit (sessions, calibration sizes...).
+    training subjects (an :class:`~eegdec.data.stack.EpochsStack`: not concatenated; with
+    the epoch cache its subjects are memory-mapped, and a unit pickles as file names),
+    ``todo`` what is left of the unit (sessions, calibration sizes...).
     """
 
     protocol: str
@@ -48,7 +51,7 @@ class Unit:
     seed: int
     data: EpochsData
     split: Split | None = None
-    source: EpochsData | None = None
+    source: EpochsStack | None = None
     todo: list[Any] | None = None
 
 
@@ -158,7 +161,7 @@ class CrossSubjectProtocol(Protocol):
                     if not todo:
                         continue
                     if source is None:
-                        source = EpochsData.concat(
+                        source = EpochsStack(
                             [d for s, d in by_subject.items() if s != name])
                     yield Unit(self.name, spec, seed, target, source=source, todo=todo)
 

@@ -1,5 +1,13 @@
 """Leave-one-subject-out: train on the other subjects, score each target session as it
-streams in (causal alignment of the new user's trials)."""
+streams in (causal alignment of the new user's trials).
+
+Out of core: the source subjects stay where the epoch cache maps them (an
+:class:`~eegdec.data.stack.EpochsStack`); alignment references are computed subject by
+subject and applied as trials are read (:func:`~eegdec.preprocessing.alignment.
+aligned_trials`), torch models read their batches from the maps, and classical pipelines
+stream their covariance step subject by subject (:func:`~eegdec.training.streaming.
+fit_trials`). Peak memory grows with the pages read, not with copies of the source set.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +15,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from eegdec.data.epochs import EpochsData
+from eegdec.data.stack import EpochsStack
 from eegdec.evaluation.protocols.base import (
     Builder,
     CrossSubjectProtocol,
@@ -14,7 +23,6 @@ from eegdec.evaluation.protocols.base import (
     ModelSpec,
     Unit,
     predict,
-    timed_fit,
     trial_numbers,
 )
 from eegdec.evaluation.results import fold_id
@@ -24,13 +32,20 @@ if TYPE_CHECKING:
     from eegdec.evaluation.config import RunConfig
 
 
-def run_loso(build: Builder, seed: int, source: EpochsData, target: EpochsData,
+def run_loso(build: Builder, seed: int, source: EpochsStack | EpochsData, target: EpochsData,
              alignment: str, sessions: list[str] | None = None) -> list[FoldResult]:
     """Train on ``source``, score each target session (or only ``sessions``) in order."""
-    from eegdec.preprocessing.alignment import align_domains, align_new_domain
+    from eegdec.preprocessing.alignment import align_new_domain, aligned_trials
+    from eegdec.training.streaming import fit_trials
 
+    if isinstance(source, EpochsData):
+        source = EpochsStack([source])
     est = build(seed)
-    fit_s = timed_fit(est, align_domains(source.X, source.domains(), alignment), source.y)
+    train = aligned_trials([p.X for p in source.parts], [p.domains() for p in source.parts],
+                           alignment)
+    t0 = time.perf_counter()
+    fit_trials(est, train, source.y)
+    fit_s = time.perf_counter() - t0
     subject = str(target.metadata["subject"].iloc[0])
     results = []
     for session, idx in sessions_in_order(target.metadata):
