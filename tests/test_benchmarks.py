@@ -73,3 +73,15 @@ def test_backbone_benchmark_table_from_finished_folds(tmp_path, monkeypatch):
     assert "| model | params | PhysionetMI S1 within | PhysionetMI S1-14 LOSO |" in text
     written = docs.read_text()
     assert "placeholder" not in written and row in written and written.endswith("end\n")
+
+
+def test_online_latency_benchmark_writes_its_section(tmp_path, capsys):
+    """bench_online.py: PyTorch, ONNX Runtime and Decoder.push timed per model, with targets."""
+    import bench_online
+
+    rows = bench_online.main(["--models", "eegnet", "--runs", "5", "--warmup", "1", "--write"])
+    assert [r["model"] for r in rows] == ["eegnet"]
+    assert all(rows[0][k]["wall"][0] > 0 for k in ("torch", "ort", "e2e"))
+    assert "| eegnet |" in capsys.readouterr().out
+    text = (tmp_path / "benchmarks.md").read_text()
+    assert "## Online decoding latency (#13)" in text and "(p50 <= 10)" in text
