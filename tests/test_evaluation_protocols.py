@@ -84,7 +84,8 @@ def subjects():
     return [make_epochs(s, sessions=("0", "1")) for s in (1, 2, 3)]
 
 
-@pytest.mark.parametrize("protocol", ["within-co", "within-cv", "cross-session"])
+@pytest.mark.parametrize("protocol", ["within-co", "within-cv", "cross-session",
+                                      "leave-one-session-out"])
 def test_within_protocols_fit_on_train_only_and_decode(subjects, protocol):
     data = subjects[0]
     splits = within_splits(protocol, data.metadata, data.y, n_folds=4)

@@ -20,7 +20,7 @@ CONFIGS = {
     "3ch-1126-250Hz": (3, 1126, 250.0, 2),
     "64ch-641-160Hz": (64, 641, 160.0, 2),
     "28ch-50-100Hz": (28, 50, 100.0, 2),
-    "8ch-512-256Hz": (8, 512, 256.0, 4),  # SSVEP Exoskeleton, 2 s windows, 4 classes
+    "8ch-513-256Hz": (8, 513, 256.0, 4),  # SSVEP Exoskeleton, epochs 2-4 s (513 samples)
 }
 
 # Parameters that cannot get a gradient from the logits, by design (checked to stay ~zero):

@@ -1,5 +1,6 @@
 """SSVEP: the Kalunga2016 loader on the real files (both layouts), the SSVEP paradigms, the
-filter-bank step, CCA/TRCA, and a full `eegdec run` above chance on one subject."""
+filter-bank step, CCA/TRCA, MOABB's leave-one-session-out, the default SSVEP decoders, and
+full `eegdec run`s above chance on one subject."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from eegdec.cli import main
 from eegdec.data.paradigms import check_paradigm, resolve_events, stimulus_frequencies
 from eegdec.data.registry import get_dataset_spec
 from eegdec.errors import BadInputError, DataNotFoundError
+from eegdec.evaluation.config import RunConfig
+from eegdec.evaluation.decoders import default_decoders, model_specs, shipped_pipelines
+from eegdec.evaluation.splits import leave_one_session_out
 from eegdec.models.ssvep import CCA, TRCA, BandsLast, fill_stimulus
 from eegdec.preprocessing import FilterBank, Pipeline
 from eegdec.preprocessing.load import load_epochs
@@ -96,6 +100,52 @@ def test_bands_last_matches_moabb_layout_and_stimulus_fill() -> None:
     assert pipe.steps[0][1].freqs == FREQS and pipe.steps[0][1].sfreq == 128.0
 
 
+def test_leave_one_session_out_trains_on_every_other_session() -> None:
+    """MOABB's CrossSessionEvaluation: each session tested once, trained on all the others
+    (eegdec's ``cross-session`` trains on the first session only)."""
+    rows = [{"subject": 7, "session": s, "trial": t} for s in ("2", "0", "1") for t in range(4)]
+    meta = pd.DataFrame(rows).iloc[::-1].reset_index(drop=True)  # row order != recording order
+    sessions = meta["session"].to_numpy()
+    splits = leave_one_session_out(meta)
+    assert [sp.session for sp in splits] == ["0", "1", "2"]
+    for sp in splits:
+        assert set(sessions[sp.test]) == {sp.session}
+        assert set(sessions[sp.train]) == {"0", "1", "2"} - {sp.session}
+        assert len(sp.train) == 8 and len(sp.test) == 4
+        assert list(meta["trial"].to_numpy()[sp.test]) == [0, 1, 2, 3]  # recording order
+    with pytest.raises(BadInputError, match="one session"):
+        leave_one_session_out(meta[sessions == "0"])
+
+
+def test_default_decoders_are_the_ssvep_pipelines_under_ssvep_paradigms() -> None:
+    assert default_decoders("MI") == (["dbconformer", "csp-lda"], None)
+    for paradigm in ("SSVEP", "fbssvep"):
+        assert default_decoders(paradigm) == ([], str(shipped_pipelines()))
+    assert (shipped_pipelines() / "ssvep-mdm.yml").is_file()
+    from eegdec.cli import build_parser
+    from eegdec.commands.run import _config
+
+    def config(*argv: str) -> RunConfig:
+        return _config(build_parser().parse_args(["run", "--dataset", "SSVEPExo", *argv]))[0]
+
+    cfg = config("--paradigm", "SSVEP")
+    assert cfg.models == [] and cfg.pipelines == str(shipped_pipelines())
+    assert cfg.alignment == "none"  # causal EA lowers the filter-bank pipelines
+    assert config("--paradigm", "SSVEP", "--alignment", "euclidean").alignment == "euclidean"
+    explicit = config("--paradigm", "SSVEP", "--model", "eegnet")
+    assert explicit.models == ["eegnet"] and explicit.pipelines is None
+    assert explicit.alignment == "euclidean"  # the deep models need it (docs/results.md)
+    assert config("--paradigm", "SSVEP", "--model", "ts-lr").alignment == "none"
+    assert config("--paradigm", "MI").alignment == "euclidean"
+    # Under SSVEP the FilterBankSSVEP pipelines come along, on filter-bank epochs.
+    specs = {s.name: s.paradigm for s in model_specs(cfg.resolved())}
+    assert specs == {"CCA": None, "TRCA": None, "FB+MDM": "FilterBankSSVEP",
+                     "FB+TS+LR": "FilterBankSSVEP"}
+    fb_only = {s.name: s.paradigm for s in model_specs(
+        config("--paradigm", "FilterBankSSVEP").resolved())}
+    assert fb_only == {"FB+MDM": None, "FB+TS+LR": None}
+
+
 # ------------------------------------------------------------------------------ real files
 @requires_ssvepexo
 def test_loader_shapes_counts_and_excluded_session() -> None:
@@ -173,3 +223,42 @@ def test_run_fb_mdm_above_chance_on_one_subject(tmp_path: Path) -> None:
     assert main(argv) == 0
     rows = pd.read_csv(out / "results.csv")
     assert len(rows) == 10 and rows.accuracy.mean() > 0.5  # chance 0.25
+
+
+@requires_ssvepexo
+def test_one_command_runs_the_default_ssvep_decoders_leave_one_session_out(
+        tmp_path: Path) -> None:
+    """`eegdec run --paradigm SSVEP` without --model: every shipped SSVEP pipeline, each on
+    its own epochs; subject 07's three sessions each tested by a model of the other two."""
+    out = tmp_path / "run"
+    argv = ["run", "--paradigm", "SSVEP", "--dataset", "SSVEPExo", "--data-dir",
+            str(SHARED_DATA), "--subjects", "7", "--protocol", "leave-one-session-out",
+            "--out", str(out), "--quiet"]
+    assert main(argv) == 0
+    rows = pd.read_csv(out / "results.csv", dtype={"session": str})
+    assert set(rows.model) == {"FB+MDM", "FB+TS+LR", "CCA", "TRCA"}
+    assert dict(zip(rows.model, rows.paradigm))["FB+MDM"] == "FilterBankSSVEP"
+    assert dict(zip(rows.model, rows.paradigm))["CCA"] == "SSVEP"
+    assert sorted(rows.session.unique()) == ["0", "1", "2"]
+    assert (rows.n_train == 64).all() and (rows.n_test == 32).all()
+    best = rows.groupby("model").accuracy.mean()
+    assert best["FB+MDM"] > 0.5 and best["FB+TS+LR"] > 0.5  # chance 0.25
+
+
+@requires_ssvepexo
+def test_eegdec_matches_the_mne_pyriemann_reference_session_by_session() -> None:
+    """benchmarks/ssvep_reference.py (plain MNE + pyRiemann) and eegdec's FB+MDM / FB+TS+LR
+    give the same accuracy on every held-out session of subject 07 (leave-one-session-out)
+    and every session's 5-fold CV: the reference points of docs/results.md are eegdec's."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import ssvep_reference
+
+    ref = ssvep_reference.reference(SHARED_DATA, [7])
+    ours = ssvep_reference.eegdec_scores(SHARED_DATA, [7])
+    key = ["protocol", "pipeline", "session"]
+    ref["session"] = ref.groupby(["protocol", "pipeline"]).cumcount().astype(str)
+    both = ref.merge(ours.astype({"session": str}), on=key, suffixes=("_ref", "_eegdec"))
+    assert len(both) == len(ref) == 12  # 2 protocols x 2 pipelines x 3 sessions
+    np.testing.assert_allclose(both.accuracy_eegdec, both.accuracy_ref, atol=1e-9)

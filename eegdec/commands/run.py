@@ -10,6 +10,7 @@ Examples:
   eegdec run --dataset PhysionetMI --paradigm LR --subjects 1 2 3 4 --protocol online \\
       --model eegnet --model ts-lr --calib-sizes 0 8 16 --epochs 20
   eegdec run --dataset PhysionetMI --paradigm LR --model csp-lda --causal-filter
+  eegdec run --paradigm SSVEP --dataset SSVEPExo --data-dir ../shared/data --subjects 1 2
   eegdec run --resume eegdec_results/SimMI-2class-MI-within-cv-1a2b3c4d5e
 """
 
@@ -40,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       help="use only these classes. Example: --events hands feet")
     a("--model", action="append", dest="models", metavar="NAME",
       help="model from `eegdec models`; repeat to compare (default: dbconformer and "
-           "csp-lda). Example: --model eegnet --model ts-lr")
+           "csp-lda; under SSVEP paradigms the shipped SSVEP pipelines FB+MDM, FB+TS+LR, CCA, "
+           "TRCA). Example: --model eegnet --model ts-lr")
     a("--pipelines", default=None, metavar="DIR",
       help="also evaluate the MOABB-schema YAML pipelines in DIR that list the paradigm. "
            "Example: --pipelines pipelines/")
@@ -64,11 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--seeds", nargs="+", type=int, default=None, metavar="SEED",
       help="seeds of torch models (default: 1; online: 1 2 3). Classical pipelines are "
            "deterministic and run the first only. Example: --seeds 1 2 3 4 5")
-    a("--alignment", default="euclidean",
+    a("--alignment", default=None,
       choices=Choices("eegdec.preprocessing.alignment:ALIGNMENTS"), metavar="MODE",
-      help="Euclidean alignment (%(choices)s): causal (default), none, or transductive "
-           "(test reference from all test trials, as the DBConformer code). "
-           "Example: --alignment none")
+      help="Euclidean alignment (%(choices)s): causal (default; none under SSVEP paradigms "
+           "when no torch model runs), none, or transductive (test reference from all test "
+           "trials, as the DBConformer code). Example: --alignment none")
     a("--causal-filter", action="store_true",
       help="filter causally (forward-only Butterworth/notch, as a live stream must) instead of "
            "MOABB's zero-phase filters, which look ahead; the results' filter column says "
@@ -128,14 +130,20 @@ def _config(args: argparse.Namespace):
         if args.data_dir:
             cfg.data_dir = args.data_dir
         return cfg, args.resume
+    from eegdec.evaluation.decoders import default_alignment, default_decoders
+
     quick = args.dataset is None
+    models, pipelines = args.models or [], args.pipelines
+    if not models and not pipelines:
+        models, pipelines = default_decoders(args.paradigm)
     cfg = RunConfig(
         dataset=args.dataset or "SimMI-2class", paradigm=args.paradigm, events=args.events,
-        models=args.models or ([] if args.pipelines else ["dbconformer", "csp-lda"]),
-        pipelines=args.pipelines, protocol=args.protocol, cv=args.cv, n_folds=args.n_folds,
+        models=models, pipelines=pipelines, protocol=args.protocol, cv=args.cv,
+        n_folds=args.n_folds,
         subjects=args.subjects if args.subjects or not quick else QUICK_DEFAULTS["subjects"],
         epochs=args.epochs if args.epochs is not None or not quick else QUICK_DEFAULTS["epochs"],
-        lr=args.lr, seeds=args.seeds, alignment=args.alignment,
+        lr=args.lr, seeds=args.seeds,
+        alignment=args.alignment or default_alignment(args.paradigm, models),
         causal_filter=args.causal_filter, class_weight=args.class_weight,
         batch_size=args.batch_size if args.batch_size or not quick
         else QUICK_DEFAULTS["batch_size"],

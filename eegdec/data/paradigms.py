@@ -36,6 +36,10 @@ FILTER_BANK: frozenset[str] = frozenset({"FilterBankSSVEP"})
 # Paradigms whose classes are named by their stimulation frequency (plus ``rest``).
 FREQUENCY_TAGGED: frozenset[str] = frozenset({"SSVEP", "FilterBankSSVEP"})
 NOT_MI = frozenset({"rest"})
+# Paradigms whose runs also take the pipelines declared only for a variant of theirs (the same
+# trials, other preprocessing), as MOABB's ``benchmark`` runs each pipeline under its own
+# paradigm: an ``SSVEP`` run evaluates ``FilterBankSSVEP`` pipelines on filter-bank epochs.
+VARIANTS: dict[str, tuple[str, ...]] = {"SSVEP": ("FilterBankSSVEP",)}
 
 
 def check_paradigm(paradigm: str) -> str:

@@ -14,13 +14,59 @@ from eegdec.evaluation.config import RunConfig
 from eegdec.evaluation.protocols import ModelSpec
 
 
+def shipped_pipelines() -> Path:
+    """The folder of pipelines shipped with eegdec: ``eegdec/pipelines`` in an installed wheel,
+    ``pipelines/`` beside the package in a source checkout."""
+    import eegdec
+
+    package = Path(eegdec.__file__).resolve().parent
+    installed = package / "pipelines"
+    return installed if installed.is_dir() else package.parent / "pipelines"
+
+
+def default_decoders(paradigm: str) -> tuple[list[str], str | None]:
+    """``(models, pipelines)`` that ``eegdec run`` uses when given neither ``--model`` nor
+    ``--pipelines``: for frequency-tagged paradigms (``SSVEP``, ``FilterBankSSVEP``) the
+    shipped SSVEP pipelines (FB+MDM, FB+TS+LR, CCA, TRCA under ``SSVEP``), otherwise
+    ``dbconformer`` and ``csp-lda``."""
+    from eegdec.data.paradigms import FREQUENCY_TAGGED, check_paradigm
+
+    if check_paradigm(paradigm) in FREQUENCY_TAGGED:
+        return [], str(shipped_pipelines())
+    return ["dbconformer", "csp-lda"], None
+
+
+def default_alignment(paradigm: str, models: Sequence[str] = ()) -> str:
+    """``eegdec run``'s ``--alignment`` when not given: ``none`` under frequency-tagged
+    paradigms when no torch model runs (causal Euclidean alignment lowers the filter-bank
+    pipelines on SSVEPExo, while the deep models need it: see docs/results.md), otherwise
+    causal ``euclidean``."""
+    from eegdec.data.paradigms import FREQUENCY_TAGGED, check_paradigm
+    from eegdec.errors import UnknownNameError
+    from eegdec.models.registry import get_model_info
+
+    if check_paradigm(paradigm) not in FREQUENCY_TAGGED:
+        return "euclidean"
+    try:
+        torch = any(get_model_info(m).kind == "torch" for m in models)
+    except UnknownNameError:  # reported by RunConfig.resolved with the other checks
+        torch = True
+    return "euclidean" if torch else "none"
+
+
 def model_specs(cfg: RunConfig) -> list[ModelSpec]:
-    """Registry models and MOABB-schema pipelines (``cfg.pipelines``) for the paradigm."""
+    """Registry models and MOABB-schema pipelines (``cfg.pipelines``) for the paradigm; under
+    a paradigm with variants (:data:`~eegdec.data.paradigms.VARIANTS`) the pipelines declared
+    only for a variant the dataset offers run on that variant's epochs."""
+    from eegdec.data.paradigms import VARIANTS
+    from eegdec.data.registry import get_dataset_spec
     from eegdec.models.registry import get_model_info
 
     specs = [ModelSpec(get_model_info(m).name, get_model_info(m).kind) for m in cfg.models]
     if cfg.pipelines:
-        specs += moabb_pipelines(cfg.pipelines, cfg.paradigm)
+        offered = {p.lower() for p in get_dataset_spec(cfg.dataset).paradigms}
+        variants = [v for v in VARIANTS.get(cfg.paradigm, ()) if v.lower() in offered]
+        specs += moabb_pipelines(cfg.pipelines, cfg.paradigm, variants)
     names = [s.name for s in specs]
     repeated = [n for n in names if names.count(n) > 1]
     if repeated:
@@ -33,10 +79,11 @@ PIPELINE_KEYS = ("name", "paradigms", "pipeline", "citations", "param_grid")
 STEP_KEYS = ("name", "from", "parameters")
 
 
-def moabb_pipelines(path: str, paradigm: str) -> list[ModelSpec]:
+def moabb_pipelines(path: str, paradigm: str, variants: Sequence[str] = ()) -> list[ModelSpec]:
     """MOABB-schema YAML pipelines that declare ``paradigm``, from a folder of ``.yml`` /
     ``.yaml`` files or one such file (the schema of MOABB's ``parse_pipelines_from_directory``;
-    its Python pipeline files are not read).
+    its Python pipeline files are not read). A pipeline that declares none of its names but
+    one of ``variants`` (other eegdec paradigms) comes with ``paradigm`` set to that variant.
 
     Every file is checked before any is used; a problem raises a one-line
     :class:`~eegdec.errors.BadInputError` naming the file, the line where known, and the fix.
@@ -64,8 +111,16 @@ def moabb_pipelines(path: str, paradigm: str) -> list[ModelSpec]:
                                 f"{doc['name']!r}: rename one.")
         seen[doc["name"]] = f
     wanted = MOABB_NAMES[paradigm]
-    specs = [ModelSpec(doc["name"], "sklearn", _build_pipeline(f, doc["pipeline"]))
-             for f, doc in docs.items() if wanted & set(doc["paradigms"])]
+    specs = []
+    for f, doc in docs.items():
+        declared = set(doc["paradigms"])
+        own = None  # the run's paradigm
+        if not wanted & declared:
+            own = next((v for v in variants if MOABB_NAMES[v] & declared), None)
+            if own is None:
+                continue
+        specs.append(ModelSpec(doc["name"], "sklearn", _build_pipeline(f, doc["pipeline"]),
+                               paradigm=own))
     if not specs:
         raise BadInputError(
             f"No pipeline in {path} lists paradigm {sorted(wanted)[0]}: add it to the "
@@ -246,7 +301,8 @@ def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int,
     from eegdec.models.ssvep import BandsLast, fill_stimulus
     from eegdec.training.estimators import make_estimator
 
-    freqs = stimulus_frequencies(classes) if cfg.paradigm in FREQUENCY_TAGGED else []
+    paradigm = spec.paradigm or cfg.paradigm
+    freqs = stimulus_frequencies(classes) if paradigm in FREQUENCY_TAGGED else []
 
     def build(seed: int) -> Any:
         if spec.pipeline is not None:
@@ -258,7 +314,7 @@ def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int,
         if spec.kind != "torch":
             if freqs:
                 est = fill_stimulus(est, sfreq, freqs)
-            if spec.pipeline is not None and cfg.paradigm in FILTER_BANK:
+            if spec.pipeline is not None and paradigm in FILTER_BANK:
                 return make_pipeline(FunctionTransformer(_float64), BandsLast(len(freqs)), est)
             return make_pipeline(FunctionTransformer(_float64), est)
         if cfg.batch_size is not None:

@@ -9,6 +9,7 @@ as soon as it finishes.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import shutil
 import time
 import warnings
@@ -54,13 +55,14 @@ def _subjects(cfg: RunConfig) -> list[int]:
     return check_subjects(get_dataset_spec(cfg.dataset), cfg.subjects)
 
 
-def _iter_subjects(cfg: RunConfig, progress: RunProgress) -> Iterator[EpochsData]:
+def _iter_subjects(cfg: RunConfig, progress: RunProgress, paradigm: str
+                   ) -> Iterator[EpochsData]:
     from eegdec.preprocessing.load import iter_subject_epochs
 
     for subject in _subjects(cfg):
         interrupts.check()
         progress.loading(cfg.dataset, subject)
-        yield from iter_subject_epochs(cfg.dataset, [subject], paradigm=cfg.paradigm,
+        yield from iter_subject_epochs(cfg.dataset, [subject], paradigm=paradigm,
                                        events=cfg.events, data_dir=cfg.data_dir,
                                        pipeline=cfg.preprocessing,
                                        causal=cfg.causal_filter)
@@ -73,6 +75,14 @@ def filter_text(cfg: RunConfig) -> str:
 
     return resolve_pipeline(cfg.dataset, cfg.paradigm, cfg.events, cfg.preprocessing,
                             causal=cfg.causal_filter).describe_filter()
+
+
+def _by_paradigm(cfg: RunConfig, specs: list[ModelSpec]) -> dict[str, list[ModelSpec]]:
+    """The decoders grouped by the paradigm whose epochs they read, the run's first."""
+    groups: dict[str, list[ModelSpec]] = {cfg.paradigm: []}
+    for spec in specs:
+        groups.setdefault(spec.paradigm or cfg.paradigm, []).append(spec)
+    return {p: g for p, g in groups.items() if g}
 
 
 def _total(cfg: RunConfig, protocol: Protocol, n_model_seeds: int, done: set[str]
@@ -131,8 +141,9 @@ def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
     metrics = score(res.y_true, res.y_pred, res.proba, paradigm=cfg.paradigm,
                     metadata=meta, window_length=window)
     return {
-        "fold_id": fid, "dataset": cfg.dataset, "paradigm": cfg.paradigm,
-        "protocol": cfg.protocol, "model": unit.model.name, "subject": res.subject,
+        "fold_id": fid, "dataset": cfg.dataset,
+        "paradigm": unit.model.paradigm or cfg.paradigm, "protocol": cfg.protocol,
+        "model": unit.model.name, "subject": res.subject,
         "session": res.session, "fold": res.fold, "seed": unit.seed,
         "alignment": cfg.alignment, "filter": filt, "n_calib": res.n_calib, "n_train": res.n_train,
         "n_test": int(res.y_true.size), "n_classes": len(ref.classes),
@@ -233,7 +244,10 @@ def _run(cfg: RunConfig, store: RunStore, digest: str, specs: list[ModelSpec],
     protocol = get_protocol(cfg.protocol)
     progress.start(store, _total(cfg, protocol, sum(len(seeds_for(cfg, s)) for s in specs),
                                  done))
-    units = protocol.plan(_iter_subjects(cfg, progress), specs, cfg, done)
+    # Each paradigm's decoders see its own epochs (loaded one subject at a time, per group).
+    units = itertools.chain.from_iterable(
+        protocol.plan(_iter_subjects(cfg, progress, paradigm), group, cfg, done)
+        for paradigm, group in _by_paradigm(cfg, specs).items())
     root = str(store.root)
     parallel = cfg.n_jobs != 1 or cfg.backend != "loky"
     return_as = "list" if returns_lists(cfg.backend) else "generator_unordered"

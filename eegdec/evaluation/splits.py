@@ -108,6 +108,22 @@ def cross_session(meta: pd.DataFrame) -> list[Split]:
     return [Split(subject, s, 0, train, test) for s, test in rest]
 
 
+def leave_one_session_out(meta: pd.DataFrame) -> list[Split]:
+    """Each session tested once by a model trained on every other session of the subject
+    (MOABB's ``CrossSessionEvaluation``: ``LeaveOneGroupOut`` over sessions)."""
+    sessions = sessions_in_order(meta)
+    subject = str(meta["subject"].iloc[0])
+    if len(sessions) < 2:
+        raise BadInputError(
+            f"Subject {subject} has one session: leave-one-session-out needs two; "
+            "use --protocol within-co or within-cv."
+        )
+    return [Split(subject, s, 0,
+                  recording_order(meta, np.concatenate([i for t, i in sessions if t != s])),
+                  test)
+            for s, test in sessions]
+
+
 def calib_sizes_for(n_trials: int, sizes: tuple[int, ...] = DEFAULT_CALIB_SIZES) -> list[int]:
     """Calibration sizes kept for a target session: those ``<= n_trials / 2``.
 

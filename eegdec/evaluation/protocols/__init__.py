@@ -13,7 +13,7 @@ from eegdec.evaluation.protocols.base import (
     SubjectSplitProtocol,
     Unit,
 )
-from eegdec.evaluation.protocols.cross_session import CrossSession
+from eegdec.evaluation.protocols.cross_session import CrossSession, LeaveOneSessionOut
 from eegdec.evaluation.protocols.loso import LeaveOneSubjectOut
 from eegdec.evaluation.protocols.online import OnlineCalibration
 from eegdec.evaluation.protocols.pseudo_online import PseudoOnline, PseudoOnlineCrossSubject
@@ -26,8 +26,8 @@ from eegdec.evaluation.protocols.registry import (
 from eegdec.evaluation.protocols.within import WithinChronological, WithinCrossValidation
 
 for _protocol in (WithinChronological(), WithinCrossValidation(), CrossSession(),
-                  LeaveOneSubjectOut(), OnlineCalibration(), PseudoOnline(),
-                  PseudoOnlineCrossSubject()):
+                  LeaveOneSessionOut(), LeaveOneSubjectOut(), OnlineCalibration(),
+                  PseudoOnline(), PseudoOnlineCrossSubject()):
     register_protocol(_protocol)
 
 __all__ = [

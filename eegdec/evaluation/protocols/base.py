@@ -29,11 +29,16 @@ Builder = Callable[[int], Any]
 
 @dataclass
 class ModelSpec:
-    """A decoder to evaluate: a registry model or a MOABB-schema pipeline."""
+    """A decoder to evaluate: a registry model or a MOABB-schema pipeline.
+
+    ``paradigm``: the paradigm whose epochs it reads when not the run's (a ``FilterBankSSVEP``
+    pipeline in an ``SSVEP`` run); ``None``: the run's.
+    """
 
     name: str
     kind: str  # "torch" or "sklearn"
     pipeline: Any = None
+    paradigm: str | None = None
 
 
 @dataclass
@@ -190,23 +195,26 @@ def run_split(build: Builder, seed: int, data: EpochsData, split: Split,
               alignment: str) -> FoldResult:
     """Fit on ``split.train`` of one subject, score ``split.test``.
 
-    Test trials from a training session reuse the training reference (causal mode); a test
-    session other than the training ones is aligned as a new domain.
+    Test trials from the training session reuse its reference (causal mode); a test session
+    other than the training ones is aligned as a new domain, and each training session then
+    has its own reference (``leave-one-session-out`` trains on several).
     """
     from eegdec.preprocessing.alignment import (
         EuclideanAlignment,
+        align_domains,
         align_new_domain,
         align_same_domain,
     )
 
     X_tr, X_te = data.X[split.train], data.X[split.test]
     if alignment != "none":
-        sessions = data.metadata["session"].astype(str)
-        ref = EuclideanAlignment().fit(X_tr)
-        X_tr = ref.transform(X_tr)
-        if set(sessions.iloc[split.test]) <= set(sessions.iloc[split.train]):
+        sessions = data.metadata["session"].astype(str).to_numpy()
+        if set(sessions[split.test]) <= set(sessions[split.train]):
+            ref = EuclideanAlignment().fit(X_tr)
+            X_tr = ref.transform(X_tr)
             X_te = align_same_domain(ref, X_te, alignment)
         else:
+            X_tr = align_domains(X_tr, sessions[split.train], alignment)
             X_te = align_new_domain(X_te, alignment)
     est = build(seed)
     fit_s = timed_fit(est, X_tr, data.y[split.train])
