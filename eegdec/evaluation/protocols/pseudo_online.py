@@ -82,7 +82,12 @@ def _in_run(data: EpochsData, key: tuple[str, str]) -> np.ndarray:
 
 
 def training_part(data: EpochsData) -> EpochsData:
-    """A subject's trials outside its replayed run (every subject of ``data`` separately)."""
+    """A subject's trials outside its replayed run (every subject of ``data`` separately).
+
+    A LOSO source arrives as an out-of-core stack; its training runs (the earlier runs only)
+    are gathered into memory here."""
+    if hasattr(data, "to_epochs"):
+        data = data.to_epochs()
     keep = np.ones(data.n_trials, dtype=bool)
     subjects = data.metadata["subject"].astype(str).to_numpy()
     for s in np.unique(subjects):
