@@ -61,3 +61,21 @@ def test_bad_run_directories_give_one_line_errors(physionet_run, tmp_path) -> No
         decoder_from_run(tmp_path)
     with pytest.raises(UnknownNameError, match="No checkpoint for fold 'nope'"):
         decoder_from_run(physionet_run.root, "nope")
+
+
+@requires_shared
+def test_eegdec_export_gives_the_same_decisions_on_onnx_runtime(physionet_run, tmp_path,
+                                                                 one_thread) -> None:
+    from eegdec.online.decoder import Decoder
+
+    out = tmp_path / "export"
+    assert main(["export", str(physionet_run.root), "--format", "onnx", "--hop", "0.5",
+                 "--out", str(out)]) == 0
+    assert {p.name for p in out.iterdir()} == {"model.onnx", "manifest.json"}
+    raw = mne.io.read_raw_edf(PHYSIONET_DIR / "S001" / "S001R04.edf", verbose=False)
+    x = raw.get_data(stop=int(8 * raw.info["sfreq"]))
+    torch_dec = decoder_from_run(physionet_run.root, hop_s=0.5).connect(raw.ch_names)
+    onnx_dec = Decoder.from_export(out).connect(raw.ch_names)
+    a, b = torch_dec.push(x), onnx_dec.push(x)
+    assert len(a) == len(b) > 5
+    np.testing.assert_allclose([d.proba for d in a], [d.proba for d in b], atol=1e-4)
