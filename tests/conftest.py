@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,12 @@ PHYSIONET_DIR = SHARED_DATA / "MNE-eegbci-data" / "files" / "eegmmidb" / "1.0.0"
 BONN_DIR = SHARED_DATA / "bonn"
 CORRUPT_EDF = SHARED_DATA / "bad" / "S001R02_crlf_corrupted.edf"
 SSVEPEXO_DIR = SHARED_DATA / "ssvepexo"
+
+# A shell that starts a job in the background without job control makes it ignore SIGINT, and
+# an ignored signal stays ignored across exec: the Ctrl-C tests' subprocesses would never see
+# it. A handled signal is reset to the default on exec, so every child gets Ctrl-C back.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 requires_shared = pytest.mark.skipif(
     not PHYSIONET_DIR.exists(),

@@ -244,7 +244,8 @@ def test_run_names_and_choices(n: int, capsys, tmp_path: Path) -> None:
 RUN_OPTIONS = ["--paradigm", "--dataset", "--events", "--model", "--pipelines", "--protocol",
                "--cv", "--n-folds", "--subjects", "--epochs", "--lr", "--batch-size", "--seeds",
                "--alignment", "--class-weight", "--calib-sizes", "--fine-tune-epochs",
-               "--device", "--data-dir", "--out", "--resume", "--n-jobs", "--backend"]
+               "--device", "--data-dir", "--out", "--resume", "--n-jobs", "--backend",
+               "--preprocessing"]
 
 
 def test_run_options_list_is_complete() -> None:
