@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -118,19 +119,7 @@ class EpochsData:
     @staticmethod
     def concat(parts: list[EpochsData]) -> EpochsData:
         """Stack trials of several containers with identical channels, rate and classes."""
-        if not parts:
-            raise BadInputError("Nothing to concatenate: the list of epochs is empty.")
-        first = parts[0]
-        for p in parts[1:]:
-            if p.ch_names != first.ch_names:
-                raise BadInputError("Cannot concatenate epochs with different channels.")
-            if p.sfreq != first.sfreq:
-                raise BadInputError(
-                    f"Cannot concatenate epochs at {first.sfreq} Hz and {p.sfreq} Hz: "
-                    "add a resample step to the pipeline."
-                )
-            if p.classes != first.classes:
-                raise BadInputError(f"Class lists differ: {first.classes} vs {p.classes}.")
+        first = check_compatible(parts, "concatenate")
         return EpochsData(
             np.concatenate([p.X for p in parts]), np.concatenate([p.y for p in parts]),
             list(first.classes), pd.concat([p.metadata for p in parts], ignore_index=True),
@@ -320,3 +309,20 @@ def _map_member(path: Path, name: str, verify: bool) -> np.ndarray | None:
         if crc != info.CRC:
             raise ValueError(f"{name}.npy fails its CRC-32 check")
     return np.memmap(path, dtype=dtype, mode="r", offset=start, shape=shape)
+
+
+def check_compatible(parts: Sequence[EpochsData], verb: str) -> EpochsData:
+    """The first of ``parts`` once all share its channels, rate and classes (else a one-line
+    error saying what cannot be ``verb``-ed)."""
+    if not parts:
+        raise BadInputError(f"Nothing to {verb}: the list of epochs is empty.")
+    first = parts[0]
+    for p in parts[1:]:
+        if p.ch_names != first.ch_names:
+            raise BadInputError(f"Cannot {verb} epochs with different channels.")
+        if p.sfreq != first.sfreq:
+            raise BadInputError(f"Cannot {verb} epochs at {first.sfreq} Hz and {p.sfreq} Hz: "
+                                "add a resample step to the pipeline.")
+        if p.classes != first.classes:
+            raise BadInputError(f"Class lists differ: {first.classes} vs {p.classes}.")
+    return first

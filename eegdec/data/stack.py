@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from eegdec.data.epochs import EpochsData
+from eegdec.data.epochs import EpochsData, check_compatible
 from eegdec.errors import BadInputError
 
 #: Trials read at once by :meth:`TrialStack.blocks` (bytes of float32 trials): bounds the
@@ -153,19 +153,7 @@ class EpochsStack:
     """
 
     def __init__(self, parts: Sequence[EpochsData]) -> None:
-        if not parts:
-            raise BadInputError("Nothing to stack: the list of epochs is empty.")
-        first = parts[0]
-        for p in parts[1:]:
-            if p.ch_names != first.ch_names:
-                raise BadInputError("Cannot stack epochs with different channels.")
-            if p.sfreq != first.sfreq:
-                raise BadInputError(
-                    f"Cannot stack epochs at {first.sfreq} Hz and {p.sfreq} Hz: add a resample "
-                    "step to the pipeline."
-                )
-            if p.classes != first.classes:
-                raise BadInputError(f"Class lists differ: {first.classes} vs {p.classes}.")
+        first = check_compatible(parts, "stack")
         self.parts = list(parts)
         self.classes, self.ch_names = list(first.classes), list(first.ch_names)
         self.sfreq, self.montage, self.dataset = first.sfreq, first.montage, first.dataset
