@@ -28,6 +28,7 @@ import numpy as np
 
 from eegdec._version import __version__
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError
+from eegdec.paths import file_sha256
 
 FORMAT_VERSION = 1
 MODEL_FILE, MANIFEST_FILE = "model.onnx", "manifest.json"
@@ -48,15 +49,6 @@ def atomic_write(path: Path, data: bytes) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def sha256(path: Path) -> str:
-    """Hex sha256 of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def write_export(folder: str | os.PathLike, onnx: str | os.PathLike | bytes,
@@ -109,7 +101,7 @@ def read_export(folder: str | os.PathLike) -> tuple[Path, dict[str, Any]]:
     missing = [key for key in (*REQUIRED, "onnx_sha256") if key not in meta]
     if missing:
         raise CorruptFileError(f"{meta_path} lacks {', '.join(missing)}: {REEXPORT}.")
-    if sha256(model) != meta["onnx_sha256"]:
+    if file_sha256(model) != meta["onnx_sha256"]:
         raise CorruptFileError(f"{model} does not match the sha256 in {meta_path} (changed or "
                                f"truncated after export): {REEXPORT}.")
     return model, meta

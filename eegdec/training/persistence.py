@@ -26,7 +26,6 @@ Two ways, for two uses (docs/reliability.md):
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -39,6 +38,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from eegdec._version import __version__
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError, EEGDecError
+from eegdec.paths import file_sha256
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -176,14 +176,6 @@ def aligner_from_json(spec: dict[str, Any] | None) -> Any:
 
 
 # -- save / load ------------------------------------------------------------------------------
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _major(version: str) -> str:
     return str(version).split(".")[0]
 
@@ -207,7 +199,7 @@ def save_classifier(clf: EEGDecClassifier, path: str | os.PathLike) -> Path:
     path.mkdir(parents=True, exist_ok=True)
     torch.save(clf.module_.state_dict(), path / WEIGHTS_FILE)
     meta = {"format": FORMAT, "eegdec_version": __version__,
-            "weights_sha256": _sha256(path / WEIGHTS_FILE), **sections}
+            "weights_sha256": file_sha256(path / WEIGHTS_FILE), **sections}
     (path / META_FILE).write_text(json.dumps(meta, indent=1, allow_nan=False) + "\n")
     return path
 
@@ -242,7 +234,7 @@ def _read_meta(path: Path) -> dict[str, Any]:
             f"{meta_path} was written by eegdec {saved}, this is eegdec {__version__}: load it "
             f"with eegdec {_major(saved)}.x, or retrain the model with this version."
         )
-    if _sha256(path / WEIGHTS_FILE) != meta.get("weights_sha256"):
+    if file_sha256(path / WEIGHTS_FILE) != meta.get("weights_sha256"):
         raise CorruptFileError(
             f"{path / WEIGHTS_FILE} does not match the checksum in {meta_path} (modified or "
             "truncated): copy or save the model again."
