@@ -60,15 +60,21 @@ def export_onnx(module: torch.nn.Module, n_chans: int, n_times: int,
     inside the one file, exporter logs silenced. The ONNX Runtime logits are checked against
     PyTorch's on random EEG-scale input (10 µV): a difference above ``PARITY_ATOL`` is an error
     and writes nothing. Returns ``Path(path)``.
+
+    braindecode's FFT filter banks (FBCNet, IFNet) are exported as one matrix product, on a copy
+    (:mod:`eegdec.online.onnx_rewrite`: ONNX Runtime's ``DFT`` is slow at their lengths).
     """
     import torch
+
+    from eegdec.online.onnx_rewrite import without_fft_filter_banks
 
     path = Path(path)
     was_training = module.training
     module.eval()
     try:
+        exported = without_fft_filter_banks(module, n_chans, n_times)
         with _quiet():
-            data = _to_onnx(module, n_chans, n_times)
+            data = _to_onnx(exported, n_chans, n_times)
         model = OnnxModel(data)
         x = torch.randn(2, n_chans, n_times, generator=torch.Generator().manual_seed(0)) * 10
         with torch.no_grad():
