@@ -5,8 +5,12 @@ from __future__ import annotations
 import os
 import signal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Resolved: ../shared may be a folder or a symlink, and eegdec names files by resolved paths.
 SHARED_DATA = (Path(__file__).resolve().parents[2] / "shared" / "data").resolve()
@@ -64,3 +68,49 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def make_benchmark_table(seed: int = 0) -> pd.DataFrame:
+    """Per-fold rows (results.py columns) of a fabricated benchmark with known differences.
+
+    Datasets SimA (10 subjects) and SimB (24 subjects), two folds of 20 two-class test trials
+    per subject; pipelines ``good`` (subject base + 0.10), ``mid`` (base + 0.02) and ``bad``
+    (base), within-cv; SimA also has an online protocol at N = 0, 8, 16 calibration trials
+    (accuracy rising with N).
+    """
+    import numpy as np
+    import pandas as pd
+
+    from eegdec.evaluation.results import COLUMNS, fold_id
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for dataset, n_sub in (("SimA", 10), ("SimB", 24)):
+        for subject in range(1, n_sub + 1):
+            base = rng.uniform(0.55, 0.75)
+            for model, gap in (("good", 0.10), ("mid", 0.02), ("bad", 0.0)):
+                for protocol, calib in (("within-cv", (None,)), ("online", (0, 8, 16))):
+                    if protocol == "online" and dataset != "SimA":
+                        continue
+                    for n in calib:
+                        for fold in range(2):
+                            acc = base + gap + (0 if n is None else n / 100 - 0.1)
+                            acc = float(np.clip(acc + rng.normal(0, 0.02), 0, 1))
+                            row = dict.fromkeys(COLUMNS, np.nan)
+                            row.update(
+                                fold_id=fold_id(model, subject, "0", fold, 1, n),
+                                dataset=dataset, paradigm="LR", protocol=protocol,
+                                model=model, subject=str(subject), session="0", fold=fold,
+                                seed=1, alignment="none", n_calib=n, n_train=80, n_test=20,
+                                n_classes=2, classes="left_hand|right_hand", chance_level=0.5,
+                                accuracy=acc, balanced_accuracy=acc, kappa=2 * acc - 1,
+                                fit_seconds=1.0, predict_seconds=0.1, eegdec_version="0",
+                                config_hash="abc123")
+                            rows.append(row)
+    return pd.DataFrame(rows, columns=list(COLUMNS))
+
+
+@pytest.fixture
+def benchmark_table() -> pd.DataFrame:
+    """A fabricated benchmark results table (see :func:`make_benchmark_table`)."""
+    return make_benchmark_table()

@@ -140,17 +140,32 @@ def offline_report(tmp_path_factory) -> tuple[Path, str]:
 def test_report_is_valid_self_contained_html(offline_report):
     path, text = offline_report
     assert path.name == "report.html"
-    # bars, confusion, curves, per map (good: attention + gradient + LRP, bad: attention):
-    # topomaps + heat map
-    assert _check_self_contained(text) == 3 + 4 * 2
+    # bars, paired plot, confusion, curves, per map (good: attention + gradient + LRP, bad:
+    # attention): topomaps + heat map
+    assert _check_self_contained(text) == 4 + 4 * 2
     headings = _parse(text).h2
-    for expected in ("Configuration", "Results", "Per-subject scores", "Confusion matrices",
+    for expected in ("Configuration", "Results", "Per-subject scores", "Paired comparisons",
+                     "Confusion matrices",
                      "Training curves", "Channel relevance: good, channel attention",
                      "Channel relevance: good, input x gradient",
                      "Channel relevance: good, LRP",
                      "Channel relevance: bad, channel attention"):
         assert expected in headings
     assert not any("Online" in h for h in headings)
+
+
+def test_report_paired_comparison_of_the_two_models(offline_report, tmp_path):
+    _, text = offline_report
+    assert 'alt="paired plot good vs bad"' in text
+    # good beats bad on both subjects: 1 of the 4 sign flips reaches the observed sum
+    row = re.search(r"<td>good</td>\s*<td>bad</td>\s*<td>2</td>.*?</tr>", text, re.S).group(0)
+    assert "<td>0.250</td>" in row and "exact sign-flip permutation" in row
+    one = make_run_dir(tmp_path / "one", attention=False)
+    rows = RunStore(one).read_rows()
+    (one / "results.csv").write_text(
+        rows[rows.model == "good"].to_csv(index=False, lineterminator="\n"))
+    assert set(RunStore(one).read_rows()["model"]) == {"good"}
+    assert "Paired comparisons" not in _parse(render_report(one)).h2  # one model: no section
 
 
 def test_report_shows_config_results_and_channel_findings(offline_report):
@@ -233,7 +248,7 @@ def test_report_renders_in_headless_chromium(offline_report, tmp_path):
                          check=True, capture_output=True, text=True, timeout=120).stdout
     total = int(re.search(r'data-total="(\d+)"', dom).group(1))
     rendered = int(re.search(r'data-rendered="(\d+)"', dom).group(1))
-    assert total == 9 and rendered == total
+    assert total == 12 and rendered == total
 
 
 def test_png_payloads_are_checked(offline_report):

@@ -1,5 +1,6 @@
-"""Write one self-contained HTML report (config, scores, confusion matrices, training and online
-curves, channel-relevance topomaps) for a run directory written by ``eegdec run``.
+"""Write one self-contained HTML report (config, scores, paired tests of the models, confusion
+matrices, training and online curves, channel-relevance topomaps) for a run directory written
+by ``eegdec run``.
 
 Example: eegdec report eegdec_results/PhysionetMI-LR-within-cv-1a2b3c
 """

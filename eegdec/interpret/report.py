@@ -140,6 +140,20 @@ class RunReport:
         sec.body = _img(plot_subject_scores(rows), "per-subject accuracy")
         return sec
 
+    def paired(self) -> Section | None:
+        """Paired tests of every two models across subjects, and the plot of the best two."""
+        rows = self.offline_rows
+        if rows.empty and not self.online_rows.empty:
+            online = self.online_rows
+            rows = online[online["n_calib"] == online["n_calib"].max()]
+        if rows.empty or rows["model"].nunique() < 2:
+            return None
+        from eegdec.evaluation.statistics import benchmark_statistics
+        from eegdec.interpret.benchmark_report import best_pair, paired_section
+
+        stats = benchmark_statistics(rows)
+        return paired_section(stats, best_pair(stats))
+
     def confusion(self) -> Section:
         sec = Section("Confusion matrices", "Rows are the true class, columns the predicted one; "
                       "each row is normalised to 1 (trial counts in brackets), so the diagonal is "
@@ -297,7 +311,8 @@ class RunReport:
 
     def sections(self) -> list[Section]:
         makers: list[Callable[[], Section | list[Section] | None]] = [
-            self.config, self.results, self.subject_scores, self.confusion, self.curves,
+            self.config, self.results, self.subject_scores, self.paired, self.confusion,
+            self.curves,
             self.online, self.pseudo_online, self.relevance,
         ]
         out: list[Section] = []

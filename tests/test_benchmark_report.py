@@ -1,0 +1,75 @@
+"""The benchmark report: every figure drawn from the statistics, notes where one cannot be."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from test_report_html import _check_self_contained, _parse
+
+from eegdec.errors import BadInputError
+from eegdec.evaluation.statistics import benchmark_statistics, binomial_chance
+from eegdec.interpret.benchmark_plots import plot_meta_analysis, plot_paired
+from eegdec.interpret.benchmark_report import best_pair, write_benchmark_report
+
+SECTIONS = (
+    "Scores per dataset and pipeline",
+    "Paired comparisons",
+    "Meta-analysis across datasets",
+    "Accuracy vs calibration trials",
+)
+
+
+def test_report_has_every_figure(benchmark_table, tmp_path):
+    path = write_benchmark_report(benchmark_table, tmp_path / "out")
+    assert path == tmp_path / "out" / "benchmark_report.html"
+    text = path.read_text()
+    assert _check_self_contained(text) == 4
+    headings = _parse(text).h2
+    assert all(s in headings for s in SECTIONS)
+    assert 'class="note"' not in text
+    assert f"{binomial_chance(40, 2):.3f}" in text and "Wilcoxon signed-rank" in text
+    assert "**good &gt; bad**" in text  # the Markdown of the statistics, escaped
+
+
+def test_one_pipeline_one_dataset_and_nan_scores(benchmark_table, tmp_path):
+    one_pipe = benchmark_table[benchmark_table.model == "good"]
+    text = write_benchmark_report(one_pipe, tmp_path / "a").read_text()
+    assert _check_self_contained(text) == 2  # scores and calibration curves
+    assert "No paired comparison" in text and "No meta-analysis" in text
+    one_set = benchmark_table[
+        (benchmark_table.dataset == "SimA") & (benchmark_table.protocol == "within-cv")
+    ]
+    text = write_benchmark_report(one_set, tmp_path / "b").read_text()
+    assert _check_self_contained(text) == 2  # scores and paired plot
+    assert "No meta-analysis" in text and "Accuracy vs calibration" not in text
+    holes = benchmark_table.copy()
+    holes.loc[holes.index[::7], "accuracy"] = np.nan
+    text = write_benchmark_report(holes, tmp_path / "c").read_text()
+    assert _check_self_contained(text) == 4
+
+
+def test_pair_choice(benchmark_table, tmp_path):
+    stats = benchmark_statistics(benchmark_table)
+    assert best_pair(stats) == ("good", "mid")
+    text = write_benchmark_report(benchmark_table, tmp_path, stats, pair=("mid", "bad"))
+    assert 'alt="paired plot mid vs bad"' in text.read_text()
+    with pytest.raises(BadInputError, match="No pipeline 'nope'"):
+        write_benchmark_report(benchmark_table, tmp_path, stats, pair=("good", "nope"))
+
+
+def test_paired_and_meta_plots_show_the_data(benchmark_table):
+    stats = benchmark_statistics(benchmark_table)
+    fig = plot_paired(stats["subjects"], stats["pairs"], stats["scores"], "good", "bad")
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 2  # within-cv on SimA and SimB (online groups are not offline)
+    points = [len(ax.lines[1].get_xdata()) for ax in panels]
+    assert points == [10, 24]
+    above = panels[0].lines[1].get_ydata() > panels[0].lines[1].get_xdata()
+    assert above.all()  # good beats bad on every subject of the fabricated table
+    fig = plot_meta_analysis(stats["pairs"], stats["meta"], "good", "bad")
+    (ax,) = [a for a in fig.axes if a.get_visible()]
+    meta = stats["meta"]
+    expected = meta[(meta.pipe1 == "good") & (meta.pipe2 == "bad")]["smd"].item()
+    diamond = ax.collections[-1].get_offsets()[0]
+    assert diamond[0] == pytest.approx(expected) and diamond[1] == 0
+    assert [t.get_text() for t in ax.get_yticklabels()][-1] == "meta-effect ***"
