@@ -281,6 +281,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+atomic_write = _atomic_write  # the same guarantee for folders other modules own
+
+
 class RunStore:
     """Read and write one run directory (safe across processes)."""
 

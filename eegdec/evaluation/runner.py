@@ -222,6 +222,17 @@ def check_run(cfg: RunConfig, out: str | Path | None = None
     return resolved, model_specs(resolved)
 
 
+def folds_to_run(cfg: RunConfig, out: str | Path) -> int | None:
+    """Folds ``cfg`` still has to run into ``out`` (``None`` when its protocol cannot say)."""
+    from eegdec.evaluation.protocols.base import seeds_for
+
+    cfg, specs = check_run(cfg, out)
+    store = RunStore(out)
+    done = store.done() if store.results_path.exists() else set()
+    return _total(cfg, get_protocol(cfg.protocol), sum(len(seeds_for(cfg, s)) for s in specs),
+                  done)
+
+
 def run_protocol(cfg: RunConfig, out: str | Path | None = None,
                  progress: RunProgress | None = None) -> RunStore:
     """Run (or resume) ``cfg`` into ``out``; return the run's :class:`RunStore`.
