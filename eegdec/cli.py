@@ -17,6 +17,7 @@ from eegdec._version import __version__
 
 COMMANDS = {
     "run": "train and evaluate decoders under a protocol; print and save a results table",
+    "benchmark": "compare pipelines across datasets, protocols and seeds in one resumable run",
     "datasets": "list registered datasets and whether their files are on disk",
     "models": "list registered models with family, parameter count and paper",
     "download": "download dataset files through MOABB/MNE (needs internet)",

@@ -98,3 +98,30 @@ class RunReporter(RunProgress):
         if self.bar is not None:
             self.bar.close()
             self.bar = None
+
+
+class BenchmarkReporter(RunReporter):
+    """A :class:`RunReporter` over every cell of a benchmark: one count, total and ETA for the
+    whole suite, and a line as each cell starts."""
+
+    def __init__(self, stream: IO[str], total: int | None, n_cells: int, out: Path,
+                 quiet: bool = False) -> None:
+        super().__init__(stream, quiet)
+        self.total, self.n_cells, self.out = total, n_cells, out
+        if quiet:
+            return
+        todo = "folds" if total is None else f"{total} folds"
+        self._line(f"eegdec benchmark: {n_cells} cells, {todo} to run, results in {out}")
+        if self.tty:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="folds", unit="fold", file=self.stream,
+                            ncols=WIDTH, smoothing=0)
+
+    def cell(self, index: int, cell: Any) -> None:
+        """Called as cell ``index`` (0-based) starts."""
+        if not self.quiet:
+            self._line(f"cell {index + 1}/{self.n_cells}: {cell.name}")
+
+    def start(self, store: RunStore, total: int | None) -> None:
+        self.root = store.root

@@ -7,6 +7,9 @@ Layout (see docs/design.md section 4)::
     RUN_DIR/summary.{csv,md}     mean ± sd per dataset × model × protocol (× N for online)
     RUN_DIR/predictions/<fold_id>.npz, curves/<fold_id>.csv, attention/<fold_id>.npz,
     RUN_DIR/checkpoints/<fold_id>.pt, logs/run.log
+    RUN_DIR/splits/<fold_id>.json   train and test trials of the fold (eegdec.evaluation.audit)
+    RUN_DIR/audit.csv            the leakage audit, one row per fold
+    RUN_DIR/fingerprint.json     what ran it: one entry per start (eegdec.evaluation.fingerprint)
 
 Every write goes to a temporary file that is flushed, fsynced and renamed over the target, and
 ``results.csv`` is rewritten that way under an exclusive lock (several worker processes may
@@ -21,9 +24,10 @@ number and the reason, a one-line warning (``logging``) and a line in ``logs/run
 and the valid rows are rewritten atomically. The rejected folds are then no longer done, so a
 resumed run fits them again.
 
-Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter`` and the
-pseudo-online metrics) may be missing from an older ``results.csv``: its rows read with those
-fields empty, and the file gains the columns when a row is next appended.
+Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter``,
+``target_data_seen`` and the pseudo-online metrics) may be missing from an older
+``results.csv``: its rows read with those fields empty, and the file gains the columns when a
+row is next appended.
 """
 
 from __future__ import annotations
@@ -53,8 +57,8 @@ from eegdec.evaluation.stream_metrics import STREAM_METRICS
 log = logging.getLogger(__name__)
 COLUMNS: tuple[str, ...] = (
     "fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session", "fold",
-    "seed", "alignment", "filter", "n_calib", "n_train", "n_test", "n_classes", "classes",
-    "chance_level",
+    "seed", "alignment", "filter", "target_data_seen", "n_calib", "n_train", "n_test",
+    "n_classes", "classes", "chance_level",
     *METRICS, *STREAM_METRICS,
     "fit_seconds", "predict_seconds", "eegdec_version", "config_hash",
 )
@@ -65,7 +69,7 @@ TEXT_COLUMNS = ("fold_id", "dataset", "paradigm", "protocol", "model", "subject"
                 "alignment", "classes", "eegdec_version", "config_hash")
 INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes", "n_decisions")
 # Columns added later, absent (empty) in older files; the text ones may be empty.
-OPTIONAL_TEXT = ("filter",)
+OPTIONAL_TEXT = ("filter", "target_data_seen")
 OPTIONAL_COLUMNS: tuple[str, ...] = (*OPTIONAL_TEXT, *STREAM_METRICS)
 LEGACY_COLUMNS = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)  # the first layout
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -277,6 +281,9 @@ def _atomic_write(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+atomic_write = _atomic_write  # the same guarantee for folders other modules own
+
+
 class RunStore:
     """Read and write one run directory (safe across processes)."""
 
@@ -459,11 +466,62 @@ class RunStore:
         _atomic_write(path, buf.getvalue())
         return path
 
+    def save_split(self, fid: str, record: dict[str, Any]) -> Path:
+        """``splits/<fid>.json``: the fold's train and test trials (see
+        :func:`eegdec.evaluation.audit.split_record`)."""
+        path = self.root / "splits" / f"{fid}.json"
+        _atomic_write(path, json.dumps(record, default=str).encode())
+        return path
+
+    def read_split(self, fid: str | FoldId) -> dict[str, Any] | None:
+        """The fold's split record (``None`` for a fold run before splits were recorded)."""
+        path = self.root / "splits" / f"{_fid(fid)}.json"
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError) as exc:
+            raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") \
+                from exc
+
+    @property
+    def audit_path(self) -> Path:
+        return self.root / "audit.csv"
+
+    def write_audit(self, table: pd.DataFrame) -> Path:
+        """``audit.csv`` (see :func:`eegdec.evaluation.audit.audit_run`)."""
+        _atomic_write(self.audit_path, table.to_csv(index=False).encode())
+        return self.audit_path
+
+    @property
+    def fingerprint_path(self) -> Path:
+        return self.root / "fingerprint.json"
+
+    def read_fingerprints(self) -> list[dict[str, Any]]:
+        """One fingerprint per start of the run, oldest first (empty for older runs)."""
+        path = self.fingerprint_path
+        if not path.exists():
+            return []
+        try:
+            return list(json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError) as exc:
+            raise CorruptFileError(f"Cannot read {path}: delete it (it is rewritten when the "
+                                   "run is resumed).") from exc
+
+    def add_fingerprint(self, fp: dict[str, Any]) -> None:
+        """Append this start's fingerprint to ``fingerprint.json`` (a resumed run may have
+        run on several machines or versions: each start is kept)."""
+        with self._lock():
+            fps = self.read_fingerprints() + [{"started": time.strftime("%Y-%m-%d %H:%M:%S"),
+                                                **fp}]
+            _atomic_write(self.fingerprint_path, json.dumps(fps, indent=1).encode())
+
     # -- readers -----------------------------------------------------------------------------
     def artefacts(self, kind: str) -> list[tuple[FoldId, Path]]:
         """``(fold id, path)`` of every ``<kind>/<fold_id>.*`` file, sorted by path."""
         ext = {"predictions": "npz", "attention": "npz", "curves": "csv",
-               "checkpoints": "pt", "decisions": "npz", "timecourse": "csv"}[kind]
+               "checkpoints": "pt", "decisions": "npz", "timecourse": "csv",
+               "splits": "json"}[kind]
         folder = self.root / kind
         paths = sorted(folder.glob(f"*.{ext}")) if folder.is_dir() else []
         return [(FoldId.parse(p.stem), p) for p in paths]
@@ -492,9 +550,13 @@ class RunStore:
     # -- summary -----------------------------------------------------------------------------
     def write_summary(self) -> pd.DataFrame:
         """Write ``summary.csv`` and ``summary.md`` from the rows; return the summary."""
+        from eegdec.evaluation.fingerprint import fingerprint_line
+
         table = summarise(self.read_rows())
+        fps = self.read_fingerprints()
+        ran = "".join(f"\nRan with: {fingerprint_line(fp)}\n" for fp in fps[-1:])
         _atomic_write(self.root / "summary.csv", table.to_csv(index=False).encode())
-        _atomic_write(self.root / "summary.md", summary_markdown(table).encode())
+        _atomic_write(self.root / "summary.md", (summary_markdown(table) + ran).encode())
         return table
 
 
@@ -523,8 +585,11 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
 
     Rows are first averaged over folds and seeds within each subject (so ``sd`` is across
     subjects when there are several, else across folds), and the table keeps the classes,
-    chance level and filter.
+    chance level, filter and the target data the folds saw (``target_data_seen``, merged
+    over folds by :func:`~eegdec.evaluation.audit.merge_seen`).
     """
+    from eegdec.evaluation.audit import merge_seen
+
     if rows.empty:
         return pd.DataFrame()
     rows = rows.copy()
@@ -544,6 +609,8 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     out["filter"] = (rows.groupby(keys, dropna=False, sort=False)["filter"]
                      .agg(lambda s: next((f for f in s if isinstance(f, str) and f), None))
                      .to_numpy())
+    out["target_data_seen"] = (rows.groupby(keys, dropna=False, sort=False)["target_data_seen"]
+                               .agg(merge_seen).to_numpy())
     out["n"] = grouped.size().to_numpy()
     out["sd_over"] = unit
     out["n_calib"] = out["n_calib"].where(out["n_calib"] >= 0, pd.NA)
@@ -563,8 +630,10 @@ def summary_markdown(table: pd.DataFrame) -> str:
     if len(filters) == 1:
         lines += [f"Filter: {filters[0]}", ""]
     several = len(filters) > 1
+    seen = "target_data_seen" in table and table["target_data_seen"].astype(bool).any()
     head = ["dataset", "protocol", "model", "alignment", *(["filter"] if several else []),
-            *(["N"] if online else []), "classes", "chance", *metrics, "n"]
+            *(["N"] if online else []), *(["target data seen"] if seen else []), "classes",
+            "chance", *metrics, "n"]
     lines.append("| " + " | ".join(head) + " |")
     lines.append("|" + "---|" * len(head))
     for _, r in table.iterrows():
@@ -573,6 +642,8 @@ def summary_markdown(table: pd.DataFrame) -> str:
             cells.append(r["filter"])
         if online:
             cells.append("" if pd.isna(r["n_calib"]) else str(int(r["n_calib"])))
+        if seen:
+            cells.append(r["target_data_seen"])
         cells += [r["classes"], f"{r['chance_level']:.2f}"]
         cells += [_mean_sd(r, m) for m in metrics]
         cells.append(f"{int(r['n'])} {r['sd_over']}s")

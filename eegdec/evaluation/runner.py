@@ -3,7 +3,10 @@
 :func:`run_protocol` prepares the run directory, asks the protocol to plan its units of work
 (skipping folds whose rows are already on disk), runs them with joblib (``n_jobs`` processes,
 any backend of :mod:`eegdec.evaluation.backends`), and stores each unit's artefacts and rows
-as soon as it finishes.
+as soon as it finishes. Each fold's train and test trials are checked by the leakage audit
+(:mod:`eegdec.evaluation.audit`) before its row is kept, the whole run once more at the end
+(``audit.csv``), and each start of the run records its fingerprint
+(:mod:`eegdec.evaluation.fingerprint`).
 """
 
 from __future__ import annotations
@@ -113,7 +116,10 @@ def _warnings_to_log(store: RunStore, echo: bool) -> Iterator[None]:
 # -- executing one unit -------------------------------------------------------------------------
 def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
              root: str) -> list[dict[str, Any]]:
-    """Run one unit, write its artefacts then its rows; return the rows."""
+    """Run one unit, write its artefacts and split records, audit them, then write its rows;
+    return the rows. A leaking fold raises :class:`~eegdec.evaluation.audit.LeakError`."""
+    from eegdec.evaluation.audit import check_split, split_record
+
     ref = unit.data
     build = builder(unit.model, cfg, ref.sfreq, len(ref.classes), ref.classes)
     store = RunStore(root)
@@ -126,7 +132,12 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
                       res.n_calib)
         with _warnings_to_log(store, cfg.verbose):
             _save_artefacts(store, fid, unit, res, cfg)
-        rows.append(_row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res), filt))
+        split = split_record(protocol, unit, res, cfg.alignment)
+        if split is not None:
+            store.save_split(fid, split)
+            check_split(split, fid)
+        rows.append(_row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res), filt,
+                         "" if split is None else split["target_data_seen"]))
         store.log(f"{fid}: accuracy {rows[-1]['accuracy']:.3f} n_test {res.y_true.size}"
                   + (f" calib class counts {res.info['calib_class_counts']}"
                      if "calib_class_counts" in res.info else ""))
@@ -135,7 +146,7 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
 
 
 def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
-         meta: Any, filt: str) -> dict[str, Any]:
+         meta: Any, filt: str, seen: str) -> dict[str, Any]:
     ref = unit.data
     window = ref.info.get("window_length", ref.n_times / ref.sfreq)
     metrics = score(res.y_true, res.y_pred, res.proba, paradigm=cfg.paradigm,
@@ -145,7 +156,8 @@ def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
         "paradigm": unit.model.paradigm or cfg.paradigm, "protocol": cfg.protocol,
         "model": unit.model.name, "subject": res.subject,
         "session": res.session, "fold": res.fold, "seed": unit.seed,
-        "alignment": cfg.alignment, "filter": filt, "n_calib": res.n_calib, "n_train": res.n_train,
+        "alignment": cfg.alignment, "filter": filt, "target_data_seen": seen,
+        "n_calib": res.n_calib, "n_train": res.n_train,
         "n_test": int(res.y_true.size), "n_classes": len(ref.classes),
         "classes": " vs ".join(ref.classes), "chance_level": chance_level(res.y_true),
         **metrics,
@@ -210,24 +222,42 @@ def check_run(cfg: RunConfig, out: str | Path | None = None
     return resolved, model_specs(resolved)
 
 
+def folds_to_run(cfg: RunConfig, out: str | Path) -> int | None:
+    """Folds ``cfg`` still has to run into ``out`` (``None`` when its protocol cannot say)."""
+    from eegdec.evaluation.protocols.base import seeds_for
+
+    cfg, specs = check_run(cfg, out)
+    store = RunStore(out)
+    done = store.done() if store.results_path.exists() else set()
+    return _total(cfg, get_protocol(cfg.protocol), sum(len(seeds_for(cfg, s)) for s in specs),
+                  done)
+
+
 def run_protocol(cfg: RunConfig, out: str | Path | None = None,
                  progress: RunProgress | None = None) -> RunStore:
     """Run (or resume) ``cfg`` into ``out``; return the run's :class:`RunStore`.
 
     ``progress`` hears of the plan, each subject loaded and each fold finished. A run that
-    fails before its first fold leaves no new run directory behind.
+    fails before its first fold leaves no new run directory behind. The finished run is
+    audited (``audit.csv``); a leaking fold raises
+    :class:`~eegdec.evaluation.audit.LeakError`.
     """
+    from eegdec.evaluation.audit import audit_run
+    from eegdec.evaluation.fingerprint import fingerprint
+
     cfg, specs = check_run(cfg, out)
     digest = config_hash(cfg.hashed())
     fresh = not Path(out or default_run_dir(cfg, digest)).exists()
     store = _open_store(cfg, digest, out)
     try:
+        store.add_fingerprint(fingerprint())
         with _warnings_to_log(store, cfg.verbose):
             _run(cfg, store, digest, specs, progress or RunProgress())
     except BaseException:
         if fresh and not store.results_path.exists():  # failed before its first fold
             shutil.rmtree(store.root, ignore_errors=True)
         raise
+    audit_run(store.root)
     store.write_summary()
     return store
 

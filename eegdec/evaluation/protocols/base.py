@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
+import pandas as pd
 
 from eegdec.data.epochs import EpochsData
 from eegdec.data.stack import EpochsStack
@@ -91,6 +92,9 @@ class Protocol:
     default_seeds: ClassVar[tuple[int, ...]] = (1,)
     description: ClassVar[str] = ""
     causal: ClassVar[bool] = False  # True: the run's filters are made causal (--causal-filter)
+    # What the leakage audit (eegdec.evaluation.audit) forbids to overlap: trials always,
+    # sessions for "cross-session", subjects (beyond calibration trials) for "cross-subject".
+    scope: ClassVar[str] = "within"
 
     def plan(self, subjects: Iterable[EpochsData], specs: list[ModelSpec], cfg: RunConfig,
              done: set[str]) -> Iterator[Unit]:
@@ -102,6 +106,12 @@ class Protocol:
     def n_folds(self, cfg: RunConfig, sessions: tuple[str, ...]) -> int | None:
         """Folds per subject, model and seed for a dataset with ``sessions`` (for progress
         totals; ``None``: unknown, an upper bound is fine)."""
+        return None
+
+    def fold_trials(self, unit: Unit, res: FoldResult
+                    ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """Metadata of the trials that trained and that tested ``res``, as run (the leakage
+        audit checks them; ``None``: not said, the fold is reported "not recorded")."""
         return None
 
     def meta_for(self, unit: Unit, res: FoldResult) -> Any:
@@ -139,9 +149,22 @@ class SubjectSplitProtocol(Protocol):
     def meta_for(self, unit: Unit, res: FoldResult) -> Any:
         return unit.data.metadata.iloc[unit.split.test]
 
+    def fold_trials(self, unit: Unit, res: FoldResult
+                    ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        meta = unit.data.metadata
+        return meta.iloc[unit.split.train], meta.iloc[unit.split.test]
+
 
 class CrossSubjectProtocol(Protocol):
     """A protocol that holds out one subject at a time and trains on the others."""
+
+    scope = "cross-subject"
+
+    def fold_trials(self, unit: Unit, res: FoldResult
+                    ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """Every source trial trained; the target's trials of ``res`` tested."""
+        train = pd.concat([p.metadata for p in unit.source.parts], ignore_index=True)
+        return train, self.meta_for(unit, res)
 
     def todo(self, target: EpochsData, spec: ModelSpec, seed: int, cfg: RunConfig,
              done: set[str]) -> list[Any]:

@@ -22,6 +22,7 @@ class CrossSession(SubjectSplitProtocol):
     """BNCI2014001: ``0train`` -> ``1test``; test sessions are aligned causally."""
 
     name = "cross-session"
+    scope = "cross-session"
     description = "train on the first session, test each later session"
 
     def splits(self, data: EpochsData, cfg: RunConfig) -> list[Split]:
@@ -37,6 +38,7 @@ class LeaveOneSessionOut(SubjectSplitProtocol):
     reference, the held-out one causally as a new domain)."""
 
     name = "leave-one-session-out"
+    scope = "cross-session"
     description = "MOABB's cross-session: train on all other sessions, test the held-out one"
 
     def splits(self, data: EpochsData, cfg: RunConfig) -> list[Split]:

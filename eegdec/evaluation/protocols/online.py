@@ -8,6 +8,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from eegdec.data.epochs import EpochsData
 from eegdec.errors import BadInputError
@@ -88,7 +89,8 @@ def run_online(build: Builder, seed: int, source: EpochsData, target: EpochsData
                                   np.asarray(preds, dtype=np.int64), proba,
                                   trial_numbers(target, test_idx), fit_s,
                                   time.perf_counter() - t0, est, X_te, n_calib=n,
-                                  info={"calib_class_counts": counts}))
+                                  info={"calib_class_counts": counts,
+                                        "calib_trials": trial_numbers(target, cal_idx)}))
     return results
 
 
@@ -110,6 +112,15 @@ class OnlineCalibration(CrossSubjectProtocol):
 
     def n_folds(self, cfg: RunConfig, sessions: tuple[str, ...]) -> int:
         return len(set(cfg.calib_sizes))  # an upper bound: sizes above half a session drop
+
+    def fold_trials(self, unit: Unit, res: FoldResult
+                    ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        """The source trials and the N calibration trials trained; the rest tested."""
+        source, test = super().fold_trials(unit, res)
+        meta = unit.data.metadata
+        calib = meta[((meta["session"].astype(str) == res.session)
+                      & meta["trial"].isin(res.info["calib_trials"])).to_numpy()]
+        return pd.concat([source, calib], ignore_index=True), test
 
     def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
         from eegdec.training.recipes import load_recipe

@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 
 from eegdec.data.epochs import EpochsData
 from eegdec.errors import BadInputError
@@ -79,6 +80,15 @@ def _in_run(data: EpochsData, key: tuple[str, str]) -> np.ndarray:
     meta = data.metadata
     return ((meta["session"].astype(str) == key[0]) & (meta["run"].astype(str) == key[1])
             ).to_numpy()
+
+
+def _split_meta(parts: Iterable[EpochsData], target: EpochsData, key: tuple[str, str]
+                ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Metadata of the trials that train (each part's runs before its replayed one) and of
+    the target's replayed run ``key`` (from metadata only: no trial is read)."""
+    train = pd.concat([p.metadata[~_in_run(p, replay_key(p))] for p in parts],
+                      ignore_index=True)
+    return train, target.metadata[_in_run(target, key)]
 
 
 def training_part(data: EpochsData) -> EpochsData:
@@ -235,6 +245,10 @@ class PseudoOnline(Protocol):
         return [run_pseudo_online(build, unit.seed, training_part(unit.data), unit.data, cfg,
                                   unit.model.kind, within=True)]
 
+    def fold_trials(self, unit: Unit, res: FoldResult
+                    ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        return _split_meta([unit.data], unit.data, unit.todo[0])
+
     def meta_for(self, unit: Unit, res: FoldResult) -> Any:
         return None
 
@@ -259,6 +273,10 @@ class PseudoOnlineCrossSubject(CrossSubjectProtocol):
     def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
         return [run_pseudo_online(build, unit.seed, training_part(unit.source), unit.data,
                                   cfg, unit.model.kind, within=False)]
+
+    def fold_trials(self, unit: Unit, res: FoldResult
+                    ) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+        return _split_meta(unit.source.parts, unit.data, unit.todo[0])
 
     def meta_for(self, unit: Unit, res: FoldResult) -> Any:
         return None
