@@ -97,7 +97,7 @@ def subject_scores(table: pd.DataFrame, metric: str | None = None) -> pd.DataFra
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
     keys = [*_keys(frame), "pipeline", "subject"]
     if "n_classes" not in frame and "classes" in frame:
-        frame["n_classes"] = frame["classes"].astype(str).str.count(r"\|") + 1
+        frame["n_classes"] = frame["classes"].astype(str).str.split(" vs ").str.len()
     grouped = frame.groupby(keys, dropna=False, sort=False)
     out = (
         grouped["score"]
