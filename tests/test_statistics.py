@@ -213,6 +213,8 @@ def test_pipeline_and_score_columns_and_bad_tables(benchmark_table):
     no_k = benchmark_statistics(benchmark_table.drop(columns="n_classes"))["scores"]
     assert no_k["chance"].unique() == pytest.approx([binomial_chance(40, 2)])
     kappa = benchmark_statistics(benchmark_table, metric="kappa")["scores"]
+    both = benchmark_table.assign(score=0.0)  # a second score column is not the metric
+    assert benchmark_statistics(both)["scores"]["mean"].min() > 0.5
     assert kappa["mean"].max() < 1 and kappa["mean"].min() > 0
     with pytest.raises(BadInputError, match="lacks the column"):
         benchmark_statistics(benchmark_table.drop(columns="model"))
