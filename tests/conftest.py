@@ -102,7 +102,7 @@ def make_benchmark_table(seed: int = 0) -> pd.DataFrame:
                                 dataset=dataset, paradigm="LR", protocol=protocol,
                                 model=model, subject=str(subject), session="0", fold=fold,
                                 seed=1, alignment="none", n_calib=n, n_train=80, n_test=20,
-                                n_classes=2, classes="left_hand|right_hand", chance_level=0.5,
+                                n_classes=2, classes="left_hand vs right_hand", chance_level=0.5,
                                 accuracy=acc, balanced_accuracy=acc, kappa=2 * acc - 1,
                                 fit_seconds=1.0, predict_seconds=0.1, eegdec_version="0",
                                 config_hash="abc123")

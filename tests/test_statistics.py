@@ -201,7 +201,7 @@ def test_benchmark_statistics_on_a_benchmark_table(benchmark_table):
     meta = out["meta"]
     assert len(meta) == 6 and meta.protocol.unique().tolist() == ["within-cv"]
     text = statistics_markdown(out)
-    assert "**good > bad**" in text and "SimA, LR, left_hand\\|right_hand, online, N=8" in text
+    assert "**good > bad**" in text and "SimA, LR, left_hand vs right_hand, online, N=8" in text
 
 
 def test_pipeline_and_score_columns_and_bad_tables(benchmark_table):
@@ -209,7 +209,12 @@ def test_pipeline_and_score_columns_and_bad_tables(benchmark_table):
     a = benchmark_statistics(benchmark_table)["pairs"]
     b = benchmark_statistics(renamed)["pairs"]
     pd.testing.assert_frame_equal(a, b)
+    # n_classes read from the class names when the column is missing (runner: "a vs b")
+    no_k = benchmark_statistics(benchmark_table.drop(columns="n_classes"))["scores"]
+    assert no_k["chance"].unique() == pytest.approx([binomial_chance(40, 2)])
     kappa = benchmark_statistics(benchmark_table, metric="kappa")["scores"]
+    both = benchmark_table.assign(score=0.0)  # a second score column is not the metric
+    assert benchmark_statistics(both)["scores"]["mean"].min() > 0.5
     assert kappa["mean"].max() < 1 and kappa["mean"].min() > 0
     with pytest.raises(BadInputError, match="lacks the column"):
         benchmark_statistics(benchmark_table.drop(columns="model"))

@@ -93,11 +93,12 @@ def subject_scores(table: pd.DataFrame, metric: str | None = None) -> pd.DataFra
     ignoring missing scores), ``n_folds``, ``n_trials`` (test trials per seed) and
     ``n_classes`` where the table has them."""
     pipeline, score = _columns(table, metric)
-    frame = table.rename(columns={pipeline: "pipeline", score: "score"}).copy()
+    others = [c for c in ("pipeline", "score") if c in table and c not in (pipeline, score)]
+    frame = table.drop(columns=others).rename(columns={pipeline: "pipeline", score: "score"})
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
     keys = [*_keys(frame), "pipeline", "subject"]
     if "n_classes" not in frame and "classes" in frame:
-        frame["n_classes"] = frame["classes"].astype(str).str.count(r"\|") + 1
+        frame["n_classes"] = frame["classes"].astype(str).str.split(" vs ").str.len()
     grouped = frame.groupby(keys, dropna=False, sort=False)
     out = (
         grouped["score"]

@@ -114,8 +114,8 @@ def plot_paired(
         _chance(ax, chance)
         _chance(ax, chance, vertical=True)
         lo = min(0.4, float(wide.min().min()) - 0.05)
-        ax.set_xlim(lo, 1.0)
-        ax.set_ylim(lo, 1.0)
+        ax.set_xlim(lo, 1.02)
+        ax.set_ylim(lo, 1.02)
         ax.set_xlabel(second, fontsize=8)
         ax.set_ylabel(first, fontsize=8)
         ax.set_title(
