@@ -261,6 +261,7 @@ def check_suite(suite: Suite, where: str) -> list[Cell]:
         for protocol in entry.protocols or suite.protocols:
             try:
                 cfg, _ = check_run(_cell_config(suite, entry, protocol))
+                _check_cross_subject(cfg)
             except EEGDecError as exc:
                 raise type(exc)(f"{where} datasets[{i}] ({entry.dataset}, {protocol}): "
                                 f"{exc}") from exc
@@ -271,6 +272,17 @@ def check_suite(suite: Suite, where: str) -> list[Cell]:
         raise BadInputError(f"{where}: the cell {repeated[0]} is listed twice: list each "
                             "dataset and task once.")
     return out
+
+
+def _check_cross_subject(cfg: RunConfig) -> None:
+    """A cross-subject protocol needs two subjects (known before any subject is loaded)."""
+    from eegdec.data.registry import check_subjects, get_dataset_spec
+    from eegdec.evaluation.protocols import get_protocol
+
+    subjects = check_subjects(get_dataset_spec(cfg.dataset), cfg.subjects)
+    if get_protocol(cfg.protocol).scope == "cross-subject" and len(subjects) < 2:
+        raise BadInputError(f"--protocol {cfg.protocol} needs at least 2 subjects, got "
+                            f"{subjects}: list two or more subjects.")
 
 
 # -- running ------------------------------------------------------------------------------------
