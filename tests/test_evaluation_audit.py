@@ -89,6 +89,9 @@ def test_runs_record_splits_and_say_what_target_data_was_seen(tmp_path):
     assert list(seen[0]) == ["unlabelled, transductive"]
     assert list(seen[8]) == ["8 labelled + unlabelled, transductive"]
     assert "8 labelled + unlabelled, transductive" in (online.root / "summary.md").read_text()
+    from eegdec.interpret.report import write_report
+
+    assert "8 labelled + unlabelled, transductive" in write_report(online.root).read_text()
 
 
 def test_a_leaky_protocol_fails_with_a_clear_message_and_keeps_no_row(tmp_path, peeking):
