@@ -31,14 +31,18 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from eegdec.errors import BadInputError, CorruptFileError, EEGDecError
 from eegdec.evaluation.config import RunConfig
+
+if TYPE_CHECKING:
+    from eegdec.evaluation.runner import RunProgress
 
 SUITE_KEYS = ("name", "data_dir", "datasets", "pipelines", "protocols", "seeds", "subjects",
               "epochs", "options")
@@ -330,8 +334,8 @@ def total_folds(suite_cells: list[Cell], out: Path) -> int | None:
 
 
 def run_benchmark(suite: Suite, out: str | Path, resume: bool = False, n_jobs: int = 1,
-                  backend: str = "loky", progress: Any = None,
-                  on_cell: Any = None) -> pd.DataFrame:
+                  backend: str = "loky", progress: RunProgress | None = None,
+                  on_cell: Callable[[int, Cell], None] | None = None) -> pd.DataFrame:
     """Run (or resume) every cell of ``suite`` into ``out/<cell>``; return :func:`gather`.
 
     Cells run one after the other, the folds of a cell over ``n_jobs`` processes of
