@@ -49,7 +49,7 @@ SUITE_KEYS = ("name", "data_dir", "datasets", "pipelines", "protocols", "seeds",
 ENTRY_KEYS = ("dataset", "paradigm", "events", "subjects", "pipelines", "protocols", "options")
 # RunConfig fields a suite sets through its own keys (or the command line), not ``options``.
 OWN_FIELDS = ("dataset", "paradigm", "events", "models", "pipelines", "protocol", "subjects",
-              "epochs", "seeds", "data_dir", "n_jobs", "backend", "quiet", "verbose")
+              "epochs", "seeds", "data_dir", "n_jobs", "backend", "device", "quiet", "verbose")
 SUITE_FILE = "suite.yaml"  # the resolved suite, kept in OUT to refuse mixing two suites
 TIMINGS_FILE = "timings.csv"
 DEFAULT_PROTOCOLS = ("within-cv",)
@@ -334,14 +334,16 @@ def total_folds(suite_cells: list[Cell], out: Path) -> int | None:
 
 
 def run_benchmark(suite: Suite, out: str | Path, resume: bool = False, n_jobs: int = 1,
-                  backend: str = "loky", progress: RunProgress | None = None,
+                  backend: str = "loky", device: str = "auto",
+                  progress: RunProgress | None = None,
                   on_cell: Callable[[int, Cell], None] | None = None) -> pd.DataFrame:
     """Run (or resume) every cell of ``suite`` into ``out/<cell>``; return :func:`gather`.
 
     Cells run one after the other, the folds of a cell over ``n_jobs`` processes of
-    ``backend``. ``progress`` (a :class:`~eegdec.evaluation.runner.RunProgress`) hears of
-    every cell's folds; ``on_cell(index, cell)`` is called before each cell. Each cell's wall
-    time is appended to ``out/timings.csv``.
+    ``backend``, torch models on ``device``. ``progress`` (a
+    :class:`~eegdec.evaluation.runner.RunProgress`) hears of every cell's folds;
+    ``on_cell(index, cell)`` is called before each cell. Each cell's wall time is appended to
+    ``out/timings.csv``.
     """
     from eegdec.evaluation.results import atomic_write
     from eegdec.evaluation.runner import run_protocol
@@ -352,7 +354,8 @@ def run_benchmark(suite: Suite, out: str | Path, resume: bool = False, n_jobs: i
     for i, cell in enumerate(suite_cells):
         if on_cell is not None:
             on_cell(i, cell)
-        cfg = dataclasses.replace(cell.config, n_jobs=n_jobs, backend=backend, quiet=True)
+        cfg = dataclasses.replace(cell.config, n_jobs=n_jobs, backend=backend, device=device,
+                                  quiet=True)
         before = _n_rows(out / cell.name)
         t0 = time.perf_counter()
         run_protocol(cfg, out / cell.name, progress=progress)
