@@ -375,15 +375,20 @@ def _n_rows(run_dir: Path) -> int:
 
 def gather(out: str | Path) -> pd.DataFrame:
     """Every fold of every cell in ``out``: the rows of the cells' ``results.csv`` with a
-    ``cell`` column, ``pipeline`` (the model) and ``score`` (:data:`SCORE`)."""
+    ``cell`` column, ``pipeline`` (the model) and ``score`` (:data:`SCORE`); ``(cell,
+    fold_id)`` is unique. Cells come in the order they ran (``timings.csv``), then the rest
+    (started, not finished) by name."""
     from eegdec.evaluation.results import COLUMNS, RunStore
 
     out = Path(out)
     if not (out / SUITE_FILE).exists():
         raise BadInputError(f"{out} holds no benchmark ({SUITE_FILE} missing): pass the "
                             "--out folder of `eegdec benchmark`.")
+    ran = list(_timings(out).index)
+    dirs = sorted((p for p in out.iterdir() if (p / "config.yaml").exists()),
+                  key=lambda p: (ran.index(p.name) if p.name in ran else len(ran), p.name))
     frames = []
-    for run_dir in sorted(p for p in out.iterdir() if (p / "config.yaml").exists()):
+    for run_dir in dirs:
         rows = RunStore(run_dir).read_rows()
         if not rows.empty:
             frames.append(rows.assign(cell=run_dir.name))
