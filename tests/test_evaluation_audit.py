@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED_DATA, requires_shared
 
 from eegdec.data.epochs import EpochsData
 from eegdec.evaluation.audit import (
@@ -89,6 +90,23 @@ def test_runs_record_splits_and_say_what_target_data_was_seen(tmp_path):
     assert list(seen[0]) == ["unlabelled, transductive"]
     assert list(seen[8]) == ["8 labelled + unlabelled, transductive"]
     assert "8 labelled + unlabelled, transductive" in (online.root / "summary.md").read_text()
+    from eegdec.interpret.report import write_report
+
+    assert "8 labelled + unlabelled, transductive" in write_report(online.root).read_text()
+
+
+@requires_shared
+def test_pseudo_online_records_the_replayed_run_as_its_test(tmp_path):
+    store = run_protocol(RunConfig(dataset="PhysionetMI", paradigm="LR", subjects=[1],
+                                   models=["csp-lda"], protocol="pseudo-online",
+                                   data_dir=str(SHARED_DATA)), tmp_path / "po")
+    (fid,) = store.read_rows()["fold_id"]
+    rec = store.read_split(fid)
+    # R04 + R08 train (30 trials), R12 is replayed (15 cues), trials numbered per session
+    assert [len(v) for v in rec["train_trials"].values()] == [30]
+    assert [len(v) for v in rec["test_trials"].values()] == [15]
+    assert rec["target_data_seen"] == "30 labelled + unlabelled, causal"
+    assert pd.read_csv(store.audit_path)["status"].tolist() == ["ok"]
 
 
 def test_a_leaky_protocol_fails_with_a_clear_message_and_keeps_no_row(tmp_path, peeking):

@@ -59,6 +59,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--backend", default="loky", choices=Choices("eegdec.evaluation.backends:BACKENDS"),
       metavar="NAME", help="joblib backend for --n-jobs, %(choices)s (default: loky). "
       "Example: --backend dask")
+    a("--device", default="auto", choices=["cpu", "cuda", "auto"],
+      help="where torch models train (default: auto). Example: --device cuda")
     a("--quiet", action="store_true", help="print only the final summary. Example: --quiet")
 
 
@@ -99,7 +101,8 @@ def command(args: argparse.Namespace) -> int:
     try:
         with interrupts.deferred():
             table = run_benchmark(suite, out, resume=True, n_jobs=args.n_jobs,
-                                  backend=args.backend, progress=reporter,
+                                  backend=args.backend, device=args.device,
+                                  progress=reporter,
                                   on_cell=reporter.cell)
     except KeyboardInterrupt:
         reporter.close()
@@ -108,7 +111,12 @@ def command(args: argparse.Namespace) -> int:
         return 130
     finally:
         reporter.close()
-    summary = finish_benchmark(table, out)
+    summary, stats = finish_benchmark(table, out)
     print(summary.read_text(), end="")
-    print(f"results: {out / 'results.csv'} ({len(table)} folds), summary: {summary}")
+    line = f"results: {out / 'results.csv'} ({len(table)} folds), summary: {summary}"
+    if stats is not None:
+        from eegdec.interpret.benchmark_report import write_benchmark_report
+
+        line += f", report: {write_benchmark_report(table, out, stats)}"
+    print(line)
     return 0

@@ -31,23 +31,28 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from eegdec.errors import BadInputError, CorruptFileError, EEGDecError
 from eegdec.evaluation.config import RunConfig
 
+if TYPE_CHECKING:
+    from eegdec.evaluation.runner import RunProgress
+
 SUITE_KEYS = ("name", "data_dir", "datasets", "pipelines", "protocols", "seeds", "subjects",
               "epochs", "options")
 ENTRY_KEYS = ("dataset", "paradigm", "events", "subjects", "pipelines", "protocols", "options")
 # RunConfig fields a suite sets through its own keys (or the command line), not ``options``.
 OWN_FIELDS = ("dataset", "paradigm", "events", "models", "pipelines", "protocol", "subjects",
-              "epochs", "seeds", "data_dir", "n_jobs", "backend", "quiet", "verbose")
+              "epochs", "seeds", "data_dir", "n_jobs", "backend", "device", "quiet", "verbose")
 SUITE_FILE = "suite.yaml"  # the resolved suite, kept in OUT to refuse mixing two suites
 TIMINGS_FILE = "timings.csv"
+STATISTICS_DIR = "statistics"  # finish_benchmark's tables, one CSV per statistic
 DEFAULT_PROTOCOLS = ("within-cv",)
 SCORE = "accuracy"  # the ``score`` column of the gathered table
 
@@ -261,6 +266,7 @@ def check_suite(suite: Suite, where: str) -> list[Cell]:
         for protocol in entry.protocols or suite.protocols:
             try:
                 cfg, _ = check_run(_cell_config(suite, entry, protocol))
+                _check_cross_subject(cfg)
             except EEGDecError as exc:
                 raise type(exc)(f"{where} datasets[{i}] ({entry.dataset}, {protocol}): "
                                 f"{exc}") from exc
@@ -271,6 +277,17 @@ def check_suite(suite: Suite, where: str) -> list[Cell]:
         raise BadInputError(f"{where}: the cell {repeated[0]} is listed twice: list each "
                             "dataset and task once.")
     return out
+
+
+def _check_cross_subject(cfg: RunConfig) -> None:
+    """A cross-subject protocol needs two subjects (known before any subject is loaded)."""
+    from eegdec.data.registry import check_subjects, get_dataset_spec
+    from eegdec.evaluation.protocols import get_protocol
+
+    subjects = check_subjects(get_dataset_spec(cfg.dataset), cfg.subjects)
+    if get_protocol(cfg.protocol).scope == "cross-subject" and len(subjects) < 2:
+        raise BadInputError(f"--protocol {cfg.protocol} needs at least 2 subjects, got "
+                            f"{subjects}: list two or more subjects.")
 
 
 # -- running ------------------------------------------------------------------------------------
@@ -318,14 +335,16 @@ def total_folds(suite_cells: list[Cell], out: Path) -> int | None:
 
 
 def run_benchmark(suite: Suite, out: str | Path, resume: bool = False, n_jobs: int = 1,
-                  backend: str = "loky", progress: Any = None,
-                  on_cell: Any = None) -> pd.DataFrame:
+                  backend: str = "loky", device: str = "auto",
+                  progress: RunProgress | None = None,
+                  on_cell: Callable[[int, Cell], None] | None = None) -> pd.DataFrame:
     """Run (or resume) every cell of ``suite`` into ``out/<cell>``; return :func:`gather`.
 
     Cells run one after the other, the folds of a cell over ``n_jobs`` processes of
-    ``backend``. ``progress`` (a :class:`~eegdec.evaluation.runner.RunProgress`) hears of
-    every cell's folds; ``on_cell(index, cell)`` is called before each cell. Each cell's wall
-    time is appended to ``out/timings.csv``.
+    ``backend``, torch models on ``device``. ``progress`` (a
+    :class:`~eegdec.evaluation.runner.RunProgress`) hears of every cell's folds;
+    ``on_cell(index, cell)`` is called before each cell. Each cell's wall time is appended to
+    ``out/timings.csv``.
     """
     from eegdec.evaluation.results import atomic_write
     from eegdec.evaluation.runner import run_protocol
@@ -336,7 +355,8 @@ def run_benchmark(suite: Suite, out: str | Path, resume: bool = False, n_jobs: i
     for i, cell in enumerate(suite_cells):
         if on_cell is not None:
             on_cell(i, cell)
-        cfg = dataclasses.replace(cell.config, n_jobs=n_jobs, backend=backend, quiet=True)
+        cfg = dataclasses.replace(cell.config, n_jobs=n_jobs, backend=backend, device=device,
+                                  quiet=True)
         before = _n_rows(out / cell.name)
         t0 = time.perf_counter()
         run_protocol(cfg, out / cell.name, progress=progress)
@@ -356,15 +376,20 @@ def _n_rows(run_dir: Path) -> int:
 
 def gather(out: str | Path) -> pd.DataFrame:
     """Every fold of every cell in ``out``: the rows of the cells' ``results.csv`` with a
-    ``cell`` column, ``pipeline`` (the model) and ``score`` (:data:`SCORE`)."""
+    ``cell`` column, ``pipeline`` (the model) and ``score`` (:data:`SCORE`); ``(cell,
+    fold_id)`` is unique. Cells come in the order they ran (``timings.csv``), then the rest
+    (started, not finished) by name."""
     from eegdec.evaluation.results import COLUMNS, RunStore
 
     out = Path(out)
     if not (out / SUITE_FILE).exists():
         raise BadInputError(f"{out} holds no benchmark ({SUITE_FILE} missing): pass the "
                             "--out folder of `eegdec benchmark`.")
+    ran = list(_timings(out).index)
+    dirs = sorted((p for p in out.iterdir() if (p / "config.yaml").exists()),
+                  key=lambda p: (ran.index(p.name) if p.name in ran else len(ran), p.name))
     frames = []
-    for run_dir in sorted(p for p in out.iterdir() if (p / "config.yaml").exists()):
+    for run_dir in dirs:
         rows = RunStore(run_dir).read_rows()
         if not rows.empty:
             frames.append(rows.assign(cell=run_dir.name))
@@ -377,12 +402,17 @@ def gather(out: str | Path) -> pd.DataFrame:
     return table
 
 
-def finish_benchmark(table: pd.DataFrame, out: str | Path) -> Path:
-    """Write ``out/results.csv`` (the gathered table) and ``out/summary.md`` (per cell: the run
-    summary with its target data seen, the audit, the wall time; the fingerprint); return the
-    summary's path. Statistics across pipelines and datasets read ``out/results.csv``."""
+def finish_benchmark(
+    table: pd.DataFrame, out: str | Path
+) -> tuple[Path, dict[str, pd.DataFrame] | None]:
+    """Write ``out/results.csv`` (the gathered table), the statistics across pipelines and
+    datasets (``out/statistics/{subjects,scores,pairs,meta}.csv``, see
+    :func:`eegdec.evaluation.statistics.benchmark_statistics`) and ``out/summary.md`` (per cell:
+    the run summary with its target data seen, the audit, the wall time; then the statistics and
+    the fingerprint); return the summary's path and the statistics (None for an empty table)."""
     from eegdec.evaluation.fingerprint import fingerprint_line
     from eegdec.evaluation.results import RunStore, atomic_write, summarise, summary_markdown
+    from eegdec.evaluation.statistics import benchmark_statistics, statistics_markdown
 
     out = Path(out)
     atomic_write(out / "results.csv", table.to_csv(index=False).encode())
@@ -399,12 +429,17 @@ def finish_benchmark(table: pd.DataFrame, out: str | Path) -> Path:
         lines += [f"## {cell}", "", f"Seeds {', '.join(map(str, sorted(rows['seed'].unique())))}"
                   f"; wall time {timings.get(cell, float('nan')):.0f} s; audit: {status}.", "",
                   summary_markdown(summarise(rows.drop(columns=["cell", "pipeline", "score"])))]
+    stats = benchmark_statistics(table) if len(table) else None
+    if stats is not None:
+        for name, frame in stats.items():
+            atomic_write(out / STATISTICS_DIR / f"{name}.csv", frame.to_csv(index=False).encode())
+        lines += ["## Statistics", "", statistics_markdown(stats)]
     fps = RunStore(out / table["cell"].iloc[0]).read_fingerprints() if len(table) else []
     if fps:
         lines += [f"Ran with: {fingerprint_line(fps[-1])}", ""]
     path = out / "summary.md"
     atomic_write(path, "\n".join(lines).encode())
-    return path
+    return path, stats
 
 
 def _timings(out: Path) -> pd.Series:

@@ -112,9 +112,10 @@ class RunReport:
 
         summary = summarise(self.rows)
         compact = summary[[c for c in ("dataset", "protocol", "model", "alignment", "filter",
-                                       "n_calib",
+                                       "n_calib", "target_data_seen",
                                        "classes", "chance_level", "n", "sd_over")
-                           if c in summary and summary[c].notna().any()]].copy()
+                           if c in summary and summary[c].notna().any()
+                           and summary[c].astype(str).str.len().any()]].copy()
         for m in ("accuracy", "balanced_accuracy", "kappa"):
             compact[m] = [f"{a:.3f} ± {0.0 if pd.isna(b) else b:.3f}"
                           for a, b in zip(summary[f"{m}_mean"], summary[f"{m}_std"])]
