@@ -122,6 +122,25 @@ def test_flags_run_gather_and_refuse_to_mix(tmp_path):
     assert len(run_benchmark(suite, out, resume=True)) == 8  # nothing left: no duplicate
 
 
+def test_command_ends_with_statistics_and_report(tmp_path, capsys):
+    out = tmp_path / "b"
+    argv = ["benchmark", "--datasets", "SimMI-2class", "SimMI-4class", "--pipelines", "csp-lda",
+            "ts-lr", "--protocols", "within-co", "--subjects", "1", "2", "3", "--out", str(out),
+            "--quiet"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    pairs = pd.read_csv(out / "statistics" / "pairs.csv")
+    assert len(pairs) == 4  # per dataset, the pair of pipelines in both directions (MOABB's)
+    assert pairs["p"].between(0, 1).all() and (pairs["nsub"] == 3).all()
+    meta = pd.read_csv(out / "statistics" / "meta.csv")
+    assert len(meta) == 2 and meta["p"].between(0, 1).all()
+    scores = pd.read_csv(out / "statistics" / "scores.csv")
+    assert set(scores["pipeline"]) == {"csp-lda", "ts-lr"}
+    assert "## Statistics" in (out / "summary.md").read_text() and "## Statistics" in printed
+    html = (out / "benchmark_report.html").read_text()
+    assert "report: " in printed and html.count("<img") >= 2
+
+
 @requires_shared
 @requires_ssvepexo
 def test_reduced_shared_suite_end_to_end(tmp_path, capsys):
