@@ -117,8 +117,14 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
     ref = unit.data
     build = builder(unit.model, cfg, ref.sfreq, len(ref.classes), ref.classes)
     store = RunStore(root)
+    selection, run_cfg = None, cfg
     with _warnings_to_log(store, cfg.verbose):
-        results = protocol.run(unit, build, cfg)
+        if cfg.select:  # nested: inner folds of the unit's training part only
+            from eegdec.evaluation.selection import select_for_unit, selected_builder
+
+            selection = select_for_unit(protocol, unit, build, cfg)
+            build, run_cfg = selected_builder(build, selection.params), selection.config(cfg)
+        results = protocol.run(unit, build, run_cfg)
     filt = filter_text(cfg)
     rows = []
     for res in results:
@@ -126,7 +132,13 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
                       res.n_calib)
         with _warnings_to_log(store, cfg.verbose):
             _save_artefacts(store, fid, unit, res, cfg)
-        rows.append(_row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res), filt))
+        row = _row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res), filt)
+        if selection is not None:
+            store.save_selection(fid, selection.table)
+            row["selected"] = selection.text()
+            if "alignment" in selection.params:  # chosen per fold: the column says so
+                row["alignment"] = "selected"
+        rows.append(row)
         store.log(f"{fid}: accuracy {rows[-1]['accuracy']:.3f} n_test {res.y_true.size}"
                   + (f" calib class counts {res.info['calib_class_counts']}"
                      if "calib_class_counts" in res.info else ""))
@@ -152,7 +164,7 @@ def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
         **{m: res.info.get("stream", {}).get(m, float("nan")) for m in STREAM_METRICS},
         "fit_seconds": round(res.fit_seconds, 3),
         "predict_seconds": round(res.predict_seconds, 3),
-        "eegdec_version": __version__, "config_hash": digest,
+        "eegdec_version": __version__, "config_hash": digest, "selected": "",
     }
 
 
