@@ -119,11 +119,13 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
     store = RunStore(root)
     selection, run_cfg = None, cfg
     with _warnings_to_log(store, cfg.verbose):
-        if cfg.select:  # nested: inner folds of the unit's training part only
-            from eegdec.evaluation.selection import select_for_unit, selected_builder
+        if cfg.select:  # nested: selection sees inner folds of the training part only
+            from eegdec.evaluation import selection as sel
 
-            selection = select_for_unit(protocol, unit, build, cfg)
-            build, run_cfg = selected_builder(build, selection.params), selection.config(cfg)
+            grid = sel.grid_for(unit.model.kind, unit.model.name, cfg)
+            folds = protocol.inner(unit, cfg, cfg.select_folds) if grid else []
+            selection = sel.select(folds, build, unit.seed, grid, cfg.alignment)
+            build, run_cfg = sel.selected_builder(build, selection.params), selection.config(cfg)
         results = protocol.run(unit, build, run_cfg)
     filt = filter_text(cfg)
     rows = []

@@ -28,7 +28,7 @@ from eegdec.errors import BadInputError, suggest
 
 if TYPE_CHECKING:
     from eegdec.evaluation.config import RunConfig
-    from eegdec.evaluation.protocols import InnerFold, Protocol, Unit
+    from eegdec.evaluation.protocols import InnerFold
 
 GRID_KEYS = ("epochs", "lr", "dropout", "alignment")
 #: Keys that apply to each kind of decoder (classical pipelines only see the alignment).
@@ -43,20 +43,27 @@ def _value(key: str, text: str) -> Any:
 
     if key == "alignment":
         if text not in ALIGNMENTS:
-            raise BadInputError(f"--select-grid alignment={text!r} is unknown: use "
-                                f"{', '.join(ALIGNMENTS)}.")
+            raise BadInputError(
+                f"--select-grid alignment={text!r} is unknown: use {', '.join(ALIGNMENTS)}."
+            )
         return text
     try:
         value = int(text) if key == "epochs" else float(text)
     except ValueError:
         kind = "an integer" if key == "epochs" else "a number"
-        raise BadInputError(f"--select-grid {key}={text!r} is not {kind}: give values such "
-                            "as epochs=10,30;lr=1e-3,3e-4.") from None
-    ok = {"epochs": value >= 1, "lr": math.isfinite(value) and value > 0,
-          "dropout": 0 <= value < 1}[key]
+        raise BadInputError(
+            f"--select-grid {key}={text!r} is not {kind}: give values such "
+            "as epochs=10,30;lr=1e-3,3e-4."
+        ) from None
+    ok = {
+        "epochs": value >= 1,
+        "lr": math.isfinite(value) and value > 0,
+        "dropout": 0 <= value < 1,
+    }[key]
     if not ok:
-        bounds = {"epochs": "at least 1", "lr": "a positive finite number",
-                  "dropout": "in [0, 1)"}[key]
+        bounds = {"epochs": "at least 1", "lr": "a positive finite number", "dropout": "in [0, 1)"}[
+            key
+        ]
         raise BadInputError(f"--select-grid {key}={text} must be {bounds}.")
     return value
 
@@ -76,21 +83,22 @@ def parse_grid(text: str) -> Grid:
             continue
         key, sep, values = (p.strip() for p in item.partition("="))
         if not sep:
-            raise BadInputError(f"--select-grid item {item.strip()!r} has no '=': write "
-                                f"key=v1,v2 ({example}).")
+            raise BadInputError(
+                f"--select-grid item {item.strip()!r} has no '=': write key=v1,v2 ({example})."
+            )
         if key not in GRID_KEYS:
-            raise BadInputError(f"--select-grid key {key!r} is unknown:{suggest(key, GRID_KEYS)}"
-                                f" use {', '.join(GRID_KEYS)}.")
+            raise BadInputError(
+                f"--select-grid key {key!r} is unknown:{suggest(key, GRID_KEYS)}"
+                f" use {', '.join(GRID_KEYS)}."
+            )
         if key in grid:
             raise BadInputError(f"--select-grid gives {key} twice: give each key once.")
         texts = [v.strip() for v in values.split(",") if v.strip()]
         if not texts:
-            raise BadInputError(f"--select-grid {key}= has no value: give at least one, "
-                                f"{example}.")
+            raise BadInputError(f"--select-grid {key}= has no value: give at least one, {example}.")
         parsed = [_value(key, v) for v in texts]
         if len(set(parsed)) != len(parsed):
-            raise BadInputError(f"--select-grid {key} repeats a value in {texts}: give each "
-                                "once.")
+            raise BadInputError(f"--select-grid {key} repeats a value in {texts}: give each once.")
         grid[key] = sorted(parsed) if key == "epochs" else parsed
     if not grid:
         raise BadInputError(f"--select-grid is empty: give key=values pairs, {example}.")
@@ -115,8 +123,10 @@ def default_grid(kind: str, model: str, cfg: RunConfig) -> Grid:
     recipe = load_recipe(model, cfg.protocol)
     epochs = int(cfg.epochs or recipe["epochs"])
     lr = float(cfg.lr or recipe["lr"])
-    return {"epochs": sorted({max(1, epochs // 4), max(1, epochs // 2), epochs}),
-            "lr": [lr, lr / 3]}
+    return {
+        "epochs": sorted({max(1, epochs // 4), max(1, epochs // 2), epochs}),
+        "lr": [lr, lr / 3],
+    }
 
 
 def grid_for(kind: str, model: str, cfg: RunConfig) -> Grid:
@@ -128,8 +138,7 @@ def grid_for(kind: str, model: str, cfg: RunConfig) -> Grid:
 
 
 # -- one inner fold -----------------------------------------------------------------------------
-def _prepared(fold: InnerFold, alignment: str
-              ) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
+def _prepared(fold: InnerFold, alignment: str) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray]:
     """``(X_train, y_train, X_val, y_val)`` aligned as the outer fold would be."""
     from eegdec.data.stack import EpochsStack
     from eegdec.evaluation.protocols.base import align_split
@@ -139,23 +148,27 @@ def _prepared(fold: InnerFold, alignment: str
     if not fold.new_domain:  # one subject: train and val are parts of the same sessions
         joined = fold.train.concat([fold.train, fold.val])
         n = fold.train.n_trials
-        X_tr, X_val = align_split(joined, np.arange(n), np.arange(n, joined.n_trials),
-                                  alignment)
+        X_tr, X_val = align_split(joined, np.arange(n), np.arange(n, joined.n_trials), alignment)
         return X_tr, fold.train.y, X_val, fold.val.y
     train = fold.train if isinstance(fold.train, EpochsStack) else EpochsStack([fold.train])
-    X_tr = aligned_trials([p.X for p in train.parts], [p.domains() for p in train.parts],
-                          alignment)
+    X_tr = aligned_trials([p.X for p in train.parts], [p.domains() for p in train.parts], alignment)
     order = [idx for _, idx in sessions_in_order(fold.val.metadata)]
     X_val = np.concatenate([align_new_domain(fold.val.X[idx], alignment) for idx in order])
     return X_tr, train.y, X_val, fold.val.y[np.concatenate(order)]
 
 
-def score_fold(build: Callable, seed: int, params: dict[str, Any], epochs: list[int],
-               data: tuple[Any, np.ndarray, np.ndarray, np.ndarray]) -> dict[int | None, float]:
+def score_fold(
+    build: Callable,
+    seed: int,
+    params: dict[str, Any],
+    epochs: list[int],
+    data: tuple[Any, np.ndarray, np.ndarray, np.ndarray],
+) -> dict[int | None, float]:
     """Balanced accuracy on the validation trials of one inner fold for one setting:
     ``{epochs: score}`` for each count of ``epochs`` (``{None: score}`` when empty)."""
     from sklearn.metrics import balanced_accuracy_score
 
+    from eegdec.evaluation.protocols.base import predict
     from eegdec.training.callbacks import EpochScores
     from eegdec.training.streaming import fit_trials
 
@@ -163,12 +176,11 @@ def score_fold(build: Callable, seed: int, params: dict[str, Any], epochs: list[
     if not epochs:
         est = build(seed, params)
         fit_trials(est, X_tr, y_tr)
-        return {None: float(balanced_accuracy_score(y_val, np.asarray(est.predict(X_val))))}
+        return {None: float(balanced_accuracy_score(y_val, predict(est, X_val)[0]))}
     codes = np.searchsorted(np.unique(y_tr), y_val)
     est = build(seed, {**params, "epochs": max(epochs)})
     if getattr(est, "scheduler", None) is not None:  # the schedule depends on the count
-        return {e: score_fold(build, seed, {**params, "epochs": e}, [], data)[None]
-                for e in epochs}
+        return {e: score_fold(build, seed, {**params, "epochs": e}, [], data)[None] for e in epochs}
     callback = EpochScores(X_val, codes, set(epochs))
     est.set_params(callbacks=[callback])
     fit_trials(est, X_tr, y_tr)
@@ -195,8 +207,9 @@ class Selection:
         return dataclasses.replace(cfg, alignment=self.params["alignment"])
 
 
-def select(folds: list[InnerFold], build: Callable, seed: int, grid: Grid,
-           alignment: str) -> Selection:
+def select(
+    folds: list[InnerFold], build: Callable, seed: int, grid: Grid, alignment: str
+) -> Selection:
     """Score every setting of ``grid`` on ``folds`` (``alignment``: the run's, unless the grid
     has its own) and keep the best mean; deterministic for a ``seed``."""
     if not grid:
@@ -212,10 +225,15 @@ def select(folds: list[InnerFold], build: Callable, seed: int, grid: Grid,
             if align not in cache:
                 cache[align] = _prepared(fold, align)
             model_params = {k: v for k, v in params.items() if k != "alignment"}
-            for e, value in score_fold(build, seed, model_params, epochs,
-                                       cache[align]).items():
-                rows.append({"inner_fold": fold.name, **({"epochs": e} if epochs else {}),
-                             **params, "score": value})
+            for e, value in score_fold(build, seed, model_params, epochs, cache[align]).items():
+                rows.append(
+                    {
+                        "inner_fold": fold.name,
+                        **({"epochs": e} if epochs else {}),
+                        **params,
+                        "score": value,
+                    }
+                )
     table = pd.DataFrame(rows)
     keys = [k for k in GRID_KEYS if k in grid]
     means = table.groupby(keys, sort=False)["score"].mean()
@@ -227,16 +245,6 @@ def select(folds: list[InnerFold], build: Callable, seed: int, grid: Grid,
 def _plain(value: Any) -> Any:
     """numpy scalars as Python numbers (JSON)."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def select_for_unit(protocol: Protocol, unit: Unit, build: Callable, cfg: RunConfig
-                    ) -> Selection:
-    """:func:`select` on the inner folds the protocol cuts from ``unit``'s training part."""
-    grid = grid_for(unit.model.kind, unit.model.name, cfg)
-    if not grid:
-        return Selection({}, pd.DataFrame())
-    folds = protocol.inner(unit, cfg, cfg.select_folds)
-    return select(folds, build, unit.seed, grid, cfg.alignment)
 
 
 def selected_builder(build: Callable, params: dict[str, Any]) -> Callable[[int], Any]:

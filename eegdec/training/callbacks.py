@@ -21,8 +21,9 @@ class EpochScores(Callback):
     same recipe (when the learning rate does not depend on E, i.e. no scheduler).
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, epochs: set[int] | None = None,
-                 batch_size: int = 256) -> None:
+    def __init__(
+        self, X: np.ndarray, y: np.ndarray, epochs: set[int] | None = None, batch_size: int = 256
+    ) -> None:
         self.X, self.y = np.ascontiguousarray(X, dtype=np.float32), np.asarray(y)
         self.epochs = None if epochs is None else set(epochs)
         self.batch_size = batch_size
@@ -40,8 +41,12 @@ class EpochScores(Callback):
         net.eval()
         try:
             (X_t,) = as_tensors(self.X)
-            pred = torch.cat([net(xb.to(module.device)).argmax(1).cpu()
-                              for (xb,) in TensorBatches(X_t, None, self.batch_size)])
+            pred = torch.cat(
+                [
+                    net(xb.to(module.device)).argmax(1).cpu()
+                    for (xb,) in TensorBatches(X_t, None, self.batch_size)
+                ]
+            )
         finally:
             net.train(was_training)
         self.scores[epoch] = float(balanced_accuracy_score(self.y, pred.numpy()))
