@@ -122,9 +122,13 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
         if cfg.select:  # nested: selection sees inner folds of the training part only
             from eegdec.evaluation import selection as sel
 
+            t0 = time.perf_counter()
             grid = sel.grid_for(unit.model.kind, unit.model.name, cfg)
             folds = protocol.inner(unit, cfg, cfg.select_folds) if grid else []
             selection = sel.select(folds, build, unit.seed, grid, cfg.alignment)
+            store.log(f"{unit.model.name}, subject {ref.metadata['subject'].iloc[0]}, seed "
+                      f"{unit.seed}: selected {selection.text()} on {len(folds)} inner folds "
+                      f"in {time.perf_counter() - t0:.1f} s")
             build, run_cfg = sel.selected_builder(build, selection.params), selection.config(cfg)
         results = protocol.run(unit, build, run_cfg)
     filt = filter_text(cfg)
