@@ -245,7 +245,29 @@ RUN_OPTIONS = ["--paradigm", "--dataset", "--events", "--model", "--pipelines", 
                "--cv", "--n-folds", "--subjects", "--epochs", "--lr", "--batch-size", "--seeds",
                "--alignment", "--class-weight", "--calib-sizes", "--fine-tune-epochs",
                "--device", "--data-dir", "--out", "--resume", "--n-jobs", "--backend",
-               "--preprocessing"]
+               "--preprocessing", "--select-grid", "--select-folds"]
+
+
+SELECT_BAD = {
+    "grid-empty": (["--select", "--select-grid", ";"], "--select-grid"),
+    "grid-no-equals": (["--select", "--select-grid", "epochs"], "--select-grid"),
+    "grid-unknown-key": (["--select", "--select-grid", "epoch=10"], "epoch"),
+    "grid-bad-epochs": (["--select", "--select-grid", "epochs=0,10"], "epochs=0"),
+    "grid-bad-lr": (["--select", "--select-grid", "lr=-1e-3"], "lr=-1e-3"),
+    "grid-bad-alignment": (["--select", "--select-grid", "alignment=x"], "alignment"),
+    "grid-repeat": (["--select", "--select-grid", "lr=1e-3;lr=1e-4"], "lr"),
+    "grid-without-select": (["--select-grid", "epochs=10"], "--select-grid"),
+    "folds-without-select": (["--select-folds", "2"], "--select-folds"),
+    "folds-too-few": (["--select", "--select-folds", "1"], "--select-folds"),
+    "folds-not-int": (["--select", "--select-folds", "two"], "--select-folds"),
+    "protocol-without-inner": (["--select", "--protocol", "pseudo-online"], "pseudo-online"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(SELECT_BAD))
+def test_run_select_options(case: str, capsys, tmp_path: Path) -> None:
+    extra, name = SELECT_BAD[case]
+    run_fails(extra, capsys, tmp_path, (name,))
 
 
 def test_run_options_list_is_complete() -> None:

@@ -11,6 +11,8 @@ Examples:
       --model eegnet --model ts-lr --calib-sizes 0 8 16 --epochs 20
   eegdec run --dataset PhysionetMI --paradigm LR --model csp-lda --causal-filter
   eegdec run --paradigm SSVEP --dataset SSVEPExo --data-dir ../shared/data --subjects 1 2
+  eegdec run --dataset PhysionetMI --paradigm LR --protocol loso --model ts-lr --select \\
+      --select-folds 3
   eegdec run --resume eegdec_results/SimMI-2class-MI-within-cv-1a2b3c4d5e
 """
 
@@ -89,6 +91,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--fine-tune-epochs", type=int, default=None,
       help="online: fine-tuning epochs on the N trials (default: the recipe's, 20). "
            "Example: --fine-tune-epochs 10")
+    a("--select", action="store_true",
+      help="nested model selection: per outer fold, choose epochs/lr/dropout/alignment on "
+           "inner folds of its training data only (inner LOSO over the source subjects, "
+           "inner k-fold within subject); see docs/evaluation.md. Example: --select")
+    a("--select-grid", default=None, metavar="G",
+      help="the grid --select searches (default: per model family: torch epochs and lr, "
+           "classical alignment). Example: --select-grid 'epochs=10,30;lr=1e-3,3e-4'")
+    a("--select-folds", type=int, default=None, metavar="K",
+      help="--select: use K inner folds (default: every source subject; 3 within subject). "
+           "Example: --select-folds 3")
     a("--device", default="auto", choices=["cpu", "cuda", "auto"],
       help="where torch models train (default: auto). Example: --device cuda")
     a("--data-dir", default=None,
@@ -148,6 +160,7 @@ def _config(args: argparse.Namespace):
         batch_size=args.batch_size if args.batch_size or not quick
         else QUICK_DEFAULTS["batch_size"],
         fine_tune_epochs=args.fine_tune_epochs, data_dir=args.data_dir,
+        select=args.select, select_grid=args.select_grid, select_folds=args.select_folds,
         preprocessing=args.preprocessing, **runtime,
     )
     if args.calib_sizes:
@@ -181,7 +194,12 @@ def command(args: argparse.Namespace) -> int:
         return 130
     finally:
         reporter.close()
-    print(summary_console(summarise(store.read_rows())), end="")
+    rows = store.read_rows()
+    print(summary_console(summarise(rows)), end="")
+    if cfg.select:
+        from eegdec.evaluation.selection import selected_line
+
+        print(selected_line(rows))
     print(f"results: {store.root} (full table: summary.md)")
     if args.report:
         if importlib.util.find_spec("eegdec.interpret.report") is None:

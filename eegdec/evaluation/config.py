@@ -69,6 +69,9 @@ class RunConfig:
     class_weight: str | None = None
     calib_sizes: list[int] = field(default_factory=lambda: list(DEFAULT_CALIB_SIZES))
     fine_tune_epochs: int | None = None
+    select: bool = False
+    select_grid: str | None = None
+    select_folds: int | None = None
     device: str = "auto"
     data_dir: str | None = None
     n_jobs: int = 1
@@ -135,14 +138,37 @@ class RunConfig:
         resolve_events(spec, cfg.paradigm, cfg.events)
         if cfg.preprocessing is not None:
             cfg.preprocessing = _preprocessing(cfg.preprocessing, spec)
+        _check_selection(cfg, protocol)
         return cfg
 
     def hashed(self) -> dict[str, Any]:
-        """The options that change results; ``causal_filter`` and ``preprocessing`` only
-        when set, so runs made before those options existed keep their hash (and resume)."""
+        """The options that change results; ``causal_filter``, ``preprocessing`` and the
+        ``select*`` options only when set, so runs made before those options existed keep
+        their hash (and resume)."""
         return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED
-                and not (k == "causal_filter" and not v)
-                and not (k == "preprocessing" and v is None)}
+                and not (k in ("causal_filter", "select") and not v)
+                and not (k in ("preprocessing", "select_grid", "select_folds") and v is None)}
+
+
+def _check_selection(cfg: RunConfig, protocol: Any) -> None:
+    """``--select``, ``--select-grid`` (normalised in place) and ``--select-folds``."""
+    from eegdec.evaluation.protocols import Protocol, SubjectSplitProtocol
+    from eegdec.evaluation.selection import format_grid, parse_grid
+
+    if not cfg.select:
+        for name in ("select_grid", "select_folds"):
+            if getattr(cfg, name) is not None:
+                raise BadInputError(f"{flag(name)} needs --select: add --select, or drop "
+                                    f"{flag(name)}.")
+        return
+    if type(protocol).inner is Protocol.inner:
+        protocol.inner(None, cfg, None)  # raises: the protocol has no inner folds
+    if cfg.select_grid is not None:
+        cfg.select_grid = format_grid(parse_grid(cfg.select_grid))
+    within = isinstance(protocol, SubjectSplitProtocol)  # inner k-fold: k >= 2
+    if cfg.select_folds is not None and cfg.select_folds < (2 if within else 1):
+        raise BadInputError(f"--select-folds {cfg.select_folds} is too few: use at least 2 "
+                            "(within-subject inner folds) or 1 (cross-subject).")
 
 
 def _preprocessing(value: dict[str, Any] | str, spec: Any) -> dict[str, Any]:

@@ -284,7 +284,11 @@ _float64.eegdec_per_trial = True  # trial by trial: out-of-core fits stream it p
 
 def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int,
             classes: Sequence[str] = ()) -> Callable:
-    """``build(seed) -> unfitted estimator``.
+    """``build(seed, params=None) -> unfitted estimator``.
+
+    ``params`` (nested model selection, :mod:`eegdec.evaluation.selection`) overrides the
+    run's ``epochs`` and ``lr`` and sets ``dropout`` (the model's ``drop_prob``) of torch
+    models; classical pipelines ignore them (``alignment`` is applied by the protocol).
 
     Classical pipelines get float64 input: the first trial of an incrementally aligned
     stream has an exactly white covariance, on which pyriemann's OAS estimator breaks down
@@ -304,13 +308,16 @@ def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int,
     paradigm = spec.paradigm or cfg.paradigm
     freqs = stimulus_frequencies(classes) if paradigm in FREQUENCY_TAGGED else []
 
-    def build(seed: int) -> Any:
+    def build(seed: int, params: dict[str, Any] | None = None) -> Any:
+        params = params or {}
         if spec.pipeline is not None:
             est = clone(spec.pipeline)
         else:
+            extra = {"drop_prob": params["dropout"]} if "dropout" in params else {}
             est = make_estimator(spec.name, sfreq=sfreq, n_classes=n_classes,
                                  protocol=cfg.protocol, seed=seed, device=cfg.device,
-                                 epochs=cfg.epochs, lr=cfg.lr)
+                                 epochs=params.get("epochs", cfg.epochs),
+                                 lr=params.get("lr", cfg.lr), **extra)
         if spec.kind != "torch":
             if freqs:
                 est = fill_stimulus(est, sfreq, freqs)

@@ -10,6 +10,7 @@ Layout (see docs/design.md section 4)::
     RUN_DIR/splits/<fold_id>.json   train and test trials of the fold (eegdec.evaluation.audit)
     RUN_DIR/audit.csv            the leakage audit, one row per fold
     RUN_DIR/fingerprint.json     what ran it: one entry per start (eegdec.evaluation.fingerprint)
+    RUN_DIR/selection/<fold_id>.csv  inner scores of nested model selection (--select)
 
 Every write goes to a temporary file that is flushed, fsynced and renamed over the target, and
 ``results.csv`` is rewritten that way under an exclusive lock (several worker processes may
@@ -25,7 +26,7 @@ and the valid rows are rewritten atomically. The rejected folds are then no long
 resumed run fits them again.
 
 Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter``,
-``target_data_seen`` and the pseudo-online metrics) may be missing from an older
+``target_data_seen``, ``selected`` and the pseudo-online metrics) may be missing from an older
 ``results.csv``: its rows read with those fields empty, and the file gains the columns when a
 row is next appended.
 """
@@ -60,7 +61,7 @@ COLUMNS: tuple[str, ...] = (
     "seed", "alignment", "filter", "target_data_seen", "n_calib", "n_train", "n_test",
     "n_classes", "classes", "chance_level",
     *METRICS, *STREAM_METRICS,
-    "fit_seconds", "predict_seconds", "eegdec_version", "config_hash",
+    "fit_seconds", "predict_seconds", "eegdec_version", "config_hash", "selected",
 )
 # The schema of a row beyond its columns: text that must not be empty, integers >= 0 (only
 # n_calib may be missing), bounds of the numbers (others: any finite value), and the numbers
@@ -69,7 +70,7 @@ TEXT_COLUMNS = ("fold_id", "dataset", "paradigm", "protocol", "model", "subject"
                 "alignment", "classes", "eegdec_version", "config_hash")
 INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes", "n_decisions")
 # Columns added later, absent (empty) in older files; the text ones may be empty.
-OPTIONAL_TEXT = ("filter", "target_data_seen")
+OPTIONAL_TEXT = ("filter", "target_data_seen", "selected")  # selected: JSON of --select's params
 OPTIONAL_COLUMNS: tuple[str, ...] = (*OPTIONAL_TEXT, *STREAM_METRICS)
 LEGACY_COLUMNS = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)  # the first layout
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -449,6 +450,20 @@ class RunStore:
         _atomic_write(path, curve.to_csv(index=False).encode())
         return path
 
+    def save_selection(self, fid: str, table: pd.DataFrame) -> Path:
+        """``selection/<fid>.csv``: the inner scores behind the fold's ``selected`` params."""
+        path = self.root / "selection" / f"{fid}.csv"
+        _atomic_write(path, table.to_csv(index=False).encode())
+        return path
+
+    def read_selection(self, fid: str | FoldId) -> pd.DataFrame:
+        path = self.root / "selection" / f"{_fid(fid)}.csv"
+        try:
+            return pd.read_csv(path)
+        except (OSError, ValueError) as exc:
+            raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") \
+                from exc
+
     def read_timecourse(self, fid: str | FoldId) -> pd.DataFrame:
         path = self.root / "timecourse" / f"{_fid(fid)}.csv"
         try:
@@ -521,7 +536,7 @@ class RunStore:
         """``(fold id, path)`` of every ``<kind>/<fold_id>.*`` file, sorted by path."""
         ext = {"predictions": "npz", "attention": "npz", "curves": "csv",
                "checkpoints": "pt", "decisions": "npz", "timecourse": "csv",
-               "splits": "json"}[kind]
+               "splits": "json", "selection": "csv"}[kind]
         folder = self.root / kind
         paths = sorted(folder.glob(f"*.{ext}")) if folder.is_dir() else []
         return [(FoldId.parse(p.stem), p) for p in paths]

@@ -123,8 +123,20 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
     ref = unit.data
     build = builder(unit.model, cfg, ref.sfreq, len(ref.classes), ref.classes)
     store = RunStore(root)
+    selection, run_cfg = None, cfg
     with _warnings_to_log(store, cfg.verbose):
-        results = protocol.run(unit, build, cfg)
+        if cfg.select:  # nested: selection sees inner folds of the training part only
+            from eegdec.evaluation import selection as sel
+
+            t0 = time.perf_counter()
+            grid = sel.grid_for(unit.model.kind, unit.model.name, cfg)
+            folds = protocol.inner(unit, cfg, cfg.select_folds) if grid else []
+            selection = sel.select(folds, build, unit.seed, grid, cfg.alignment)
+            store.log(f"{unit.model.name}, subject {ref.metadata['subject'].iloc[0]}, seed "
+                      f"{unit.seed}: selected {selection.text()} on {len(folds)} inner folds "
+                      f"in {time.perf_counter() - t0:.1f} s")
+            build, run_cfg = sel.selected_builder(build, selection.params), selection.config(cfg)
+        results = protocol.run(unit, build, run_cfg)
     filt = filter_text(cfg)
     rows = []
     for res in results:
@@ -132,12 +144,18 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
                       res.n_calib)
         with _warnings_to_log(store, cfg.verbose):
             _save_artefacts(store, fid, unit, res, cfg)
-        split = split_record(protocol, unit, res, cfg.alignment)
+        split = split_record(protocol, unit, res, run_cfg.alignment)
         if split is not None:
             store.save_split(fid, split)
             check_split(split, fid)
-        rows.append(_row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res), filt,
-                         "" if split is None else split["target_data_seen"]))
+        row = _row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res), filt,
+                   "" if split is None else split["target_data_seen"])
+        if selection is not None:
+            store.save_selection(fid, selection.table)
+            row["selected"] = selection.text()
+            if "alignment" in selection.params:  # chosen per fold: the column says so
+                row["alignment"] = "selected"
+        rows.append(row)
         store.log(f"{fid}: accuracy {rows[-1]['accuracy']:.3f} n_test {res.y_true.size}"
                   + (f" calib class counts {res.info['calib_class_counts']}"
                      if "calib_class_counts" in res.info else ""))
@@ -164,7 +182,7 @@ def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
         **{m: res.info.get("stream", {}).get(m, float("nan")) for m in STREAM_METRICS},
         "fit_seconds": round(res.fit_seconds, 3),
         "predict_seconds": round(res.predict_seconds, 3),
-        "eegdec_version": __version__, "config_hash": digest,
+        "eegdec_version": __version__, "config_hash": digest, "selected": "",
     }
 
 

@@ -58,6 +58,8 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
     quiet : hide progress bars and Lightning messages.
     memory_format : ``"auto"`` (channels-last weights on CPU for the models the registry marks
         as faster that way), ``"contiguous"`` or ``"channels_last"``.
+    callbacks : extra Lightning callbacks of :meth:`fit` (e.g.
+        :class:`~eegdec.training.callbacks.EpochScores`, which nested model selection uses).
 
     Attributes
     ----------
@@ -101,6 +103,7 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         log_dir: str | None = None,
         quiet: bool = True,
         memory_format: str = "auto",
+        callbacks: list | None = None,
     ) -> None:
         self.model = model
         self.epochs = epochs
@@ -122,6 +125,7 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         self.log_dir = log_dir
         self.quiet = quiet
         self.memory_format = memory_format
+        self.callbacks = callbacks
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -361,6 +365,7 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
             self.module_, data, epochs=self.epochs, seed=seed, device=self.device,
             quiet=self.quiet, early_stopping_patience=self.early_stopping_patience,
             log_dir=self.log_dir, name=self.model, memory_format=self.memory_format,
+            callbacks=self.callbacks,
         )
         return self
 

@@ -8,6 +8,7 @@ registry (:func:`protocol_names`, :func:`check_protocol`, :func:`get_protocol`).
 from eegdec.evaluation.protocols.base import (
     CrossSubjectProtocol,
     FoldResult,
+    InnerFold,
     ModelSpec,
     Protocol,
     SubjectSplitProtocol,
@@ -31,6 +32,7 @@ for _protocol in (WithinChronological(), WithinCrossValidation(), CrossSession()
     register_protocol(_protocol)
 
 __all__ = [
-    "CrossSubjectProtocol", "FoldResult", "ModelSpec", "Protocol", "SubjectSplitProtocol",
-    "Unit", "check_protocol", "get_protocol", "protocol_names", "register_protocol",
+    "CrossSubjectProtocol", "FoldResult", "InnerFold", "ModelSpec", "Protocol",
+    "SubjectSplitProtocol", "Unit", "check_protocol", "get_protocol", "protocol_names",
+    "register_protocol",
 ]

@@ -81,6 +81,20 @@ class FoldResult:
     info: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class InnerFold:
+    """One inner fold of nested model selection, cut from an outer fold's training data only.
+
+    ``new_domain``: ``val`` is another subject, aligned causally as a new domain (as the
+    outer target is); otherwise ``val`` shares ``train``'s sessions (:func:`align_split`).
+    """
+
+    name: str
+    train: EpochsData | EpochsStack
+    val: EpochsData
+    new_domain: bool
+
+
 class Protocol:
     """An evaluation protocol: ``plan`` units for some subjects, ``run`` one unit.
 
@@ -114,6 +128,14 @@ class Protocol:
         audit checks them; ``None``: not said, the fold is reported "not recorded")."""
         return None
 
+    def inner(self, unit: Unit, cfg: RunConfig, n_folds: int | None) -> list[InnerFold]:
+        """Inner folds for nested model selection (``--select``) from the training part of
+        ``unit`` only; ``n_folds`` (``--select-folds``) limits their number."""
+        from eegdec.errors import BadInputError
+
+        raise BadInputError(f"--select is not available under --protocol {self.name}: use a "
+                            "within-subject, cross-session or cross-subject protocol.")
+
     def meta_for(self, unit: Unit, res: FoldResult) -> Any:
         """Metadata rows of a result's test trials, in the order of ``res.y_true``."""
         meta = unit.data.metadata
@@ -145,6 +167,22 @@ class SubjectSplitProtocol(Protocol):
 
     def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
         return [run_split(build, unit.seed, unit.data, unit.split, cfg.alignment)]
+
+    def inner(self, unit: Unit, cfg: RunConfig, n_folds: int | None) -> list[InnerFold]:
+        """Stratified k-fold (``n_folds``, default 3, seeded by ``--cv-seed``) over the
+        outer training trials."""
+        from sklearn.model_selection import StratifiedKFold
+
+        from eegdec.errors import BadInputError
+
+        k = n_folds or 3
+        train = unit.data.subset(unit.split.train)
+        if np.bincount(train.y).min(initial=len(train.y)) < k:
+            raise BadInputError(f"Subject {unit.split.subject} has too few training trials "
+                                f"per class for {k} inner folds: lower --select-folds.")
+        gen = StratifiedKFold(k, shuffle=True, random_state=cfg.cv_seed)
+        return [InnerFold(f"cv{i}", train.subset(tr), train.subset(np.sort(va)), False)
+                for i, (tr, va) in enumerate(gen.split(train.y, train.y))]
 
     def meta_for(self, unit: Unit, res: FoldResult) -> Any:
         return unit.data.metadata.iloc[unit.split.test]
@@ -193,6 +231,21 @@ class CrossSubjectProtocol(Protocol):
                             [d for s, d in by_subject.items() if s != name])
                     yield Unit(self.name, spec, seed, target, source=source, todo=todo)
 
+    def inner(self, unit: Unit, cfg: RunConfig, n_folds: int | None) -> list[InnerFold]:
+        """Inner leave-one-subject-out over the source subjects (the target is not in
+        ``unit.source``); ``n_folds`` keeps that many held-out sources, evenly spaced."""
+        from eegdec.errors import BadInputError
+
+        parts = unit.source.parts
+        if len(parts) < 2:
+            raise BadInputError("--select needs at least 2 source subjects for its inner "
+                                "folds: pass three or more --subjects.")
+        keep = range(len(parts)) if not n_folds or n_folds >= len(parts) else \
+            np.unique(np.linspace(0, len(parts) - 1, n_folds).round().astype(int))
+        return [InnerFold(f"subject{parts[i].subjects()[0]}",
+                          EpochsStack([p for j, p in enumerate(parts) if j != i]), parts[i],
+                          True) for i in keep]
+
 
 # -- shared steps -------------------------------------------------------------------------------
 def predict(est: Any, X: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
@@ -214,9 +267,9 @@ def trial_numbers(data: EpochsData, idx: np.ndarray) -> np.ndarray:
     return data.metadata["trial"].to_numpy()[idx]
 
 
-def run_split(build: Builder, seed: int, data: EpochsData, split: Split,
-              alignment: str) -> FoldResult:
-    """Fit on ``split.train`` of one subject, score ``split.test``.
+def align_split(data: EpochsData, train: np.ndarray, test: np.ndarray, alignment: str
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned ``(X[train], X[test])`` of one subject.
 
     Test trials from the training session reuse its reference (causal mode); a test session
     other than the training ones is aligned as a new domain, and each training session then
@@ -229,16 +282,21 @@ def run_split(build: Builder, seed: int, data: EpochsData, split: Split,
         align_same_domain,
     )
 
-    X_tr, X_te = data.X[split.train], data.X[split.test]
-    if alignment != "none":
-        sessions = data.metadata["session"].astype(str).to_numpy()
-        if set(sessions[split.test]) <= set(sessions[split.train]):
-            ref = EuclideanAlignment().fit(X_tr)
-            X_tr = ref.transform(X_tr)
-            X_te = align_same_domain(ref, X_te, alignment)
-        else:
-            X_tr = align_domains(X_tr, sessions[split.train], alignment)
-            X_te = align_new_domain(X_te, alignment)
+    X_tr, X_te = data.X[train], data.X[test]
+    if alignment == "none":
+        return X_tr, X_te
+    sessions = data.metadata["session"].astype(str).to_numpy()
+    if set(sessions[test]) <= set(sessions[train]):
+        ref = EuclideanAlignment().fit(X_tr)
+        return ref.transform(X_tr), align_same_domain(ref, X_te, alignment)
+    return align_domains(X_tr, sessions[train], alignment), align_new_domain(X_te, alignment)
+
+
+def run_split(build: Builder, seed: int, data: EpochsData, split: Split,
+              alignment: str) -> FoldResult:
+    """Fit on ``split.train`` of one subject, score ``split.test`` (aligned by
+    :func:`align_split`)."""
+    X_tr, X_te = align_split(data, split.train, split.test, alignment)
     est = build(seed)
     fit_s = timed_fit(est, X_tr, data.y[split.train])
     t0 = time.perf_counter()
