@@ -69,6 +69,11 @@ class RunConfig:
     class_weight: str | None = None
     calib_sizes: list[int] = field(default_factory=lambda: list(DEFAULT_CALIB_SIZES))
     fine_tune_epochs: int | None = None
+    augment: str | None = None
+    tta: str | None = None
+    finetune: str | None = None
+    source_select: int | None = None
+    source_weight: bool = False
     device: str = "auto"
     data_dir: str | None = None
     n_jobs: int = 1
@@ -87,6 +92,7 @@ class RunConfig:
         from eegdec.data.registry import check_subjects, get_dataset_spec
         from eegdec.evaluation.backends import check_backend
         from eegdec.evaluation.protocols import get_protocol
+        from eegdec.evaluation.transfer import check_transfer
         from eegdec.preprocessing.alignment import check_alignment
         from eegdec.validate import mismatch
 
@@ -135,14 +141,19 @@ class RunConfig:
         resolve_events(spec, cfg.paradigm, cfg.events)
         if cfg.preprocessing is not None:
             cfg.preprocessing = _preprocessing(cfg.preprocessing, spec)
+        check_transfer(cfg)
         return cfg
 
     def hashed(self) -> dict[str, Any]:
         """The options that change results; ``causal_filter`` and ``preprocessing`` only
-        when set, so runs made before those options existed keep their hash (and resume)."""
+        when set, so runs made before those options existed keep their hash (and resume); the
+        transfer options likewise."""
+        from eegdec.evaluation.transfer import TRANSFER_FIELDS
+
         return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED
                 and not (k == "causal_filter" and not v)
-                and not (k == "preprocessing" and v is None)}
+                and not (k == "preprocessing" and v is None)
+                and not (k in TRANSFER_FIELDS and v in (None, False))}
 
 
 def _preprocessing(value: dict[str, Any] | str, spec: Any) -> dict[str, Any]:

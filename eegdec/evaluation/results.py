@@ -53,8 +53,8 @@ from eegdec.evaluation.stream_metrics import STREAM_METRICS
 log = logging.getLogger(__name__)
 COLUMNS: tuple[str, ...] = (
     "fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session", "fold",
-    "seed", "alignment", "filter", "n_calib", "n_train", "n_test", "n_classes", "classes",
-    "chance_level",
+    "seed", "alignment", "filter", "methods", "n_calib", "n_train", "n_test", "n_classes",
+    "classes", "chance_level",
     *METRICS, *STREAM_METRICS,
     "fit_seconds", "predict_seconds", "eegdec_version", "config_hash",
 )
@@ -65,7 +65,7 @@ TEXT_COLUMNS = ("fold_id", "dataset", "paradigm", "protocol", "model", "subject"
                 "alignment", "classes", "eegdec_version", "config_hash")
 INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes", "n_decisions")
 # Columns added later, absent (empty) in older files; the text ones may be empty.
-OPTIONAL_TEXT = ("filter",)
+OPTIONAL_TEXT = ("filter", "methods")
 OPTIONAL_COLUMNS: tuple[str, ...] = (*OPTIONAL_TEXT, *STREAM_METRICS)
 LEGACY_COLUMNS = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)  # the first layout
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -541,7 +541,8 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     out = out.reset_index()
     out["chance_level"] = grouped["chance_level"].mean().to_numpy()
     # One run has one filter; rows written before the column existed leave it unknown.
-    out["filter"] = (rows.groupby(keys, dropna=False, sort=False)["filter"]
+    for text in ("filter", "methods"):
+        out[text] = (rows.groupby(keys, dropna=False, sort=False)[text]
                      .agg(lambda s: next((f for f in s if isinstance(f, str) and f), None))
                      .to_numpy())
     out["n"] = grouped.size().to_numpy()
@@ -562,6 +563,8 @@ def summary_markdown(table: pd.DataFrame) -> str:
     filters = _filters(table)
     if len(filters) == 1:
         lines += [f"Filter: {filters[0]}", ""]
+    for model, methods in _methods(table):
+        lines += [f"Transfer methods ({model}): {methods}", ""]
     several = len(filters) > 1
     head = ["dataset", "protocol", "model", "alignment", *(["filter"] if several else []),
             *(["N"] if online else []), "classes", "chance", *metrics, "n"]
@@ -611,6 +614,12 @@ def summary_console(table: pd.DataFrame, width: int = 100) -> str:
 def _filters(table: pd.DataFrame) -> list[str]:
     """The distinct non-empty filters of a summary (none for rows written before the column)."""
     return list(dict.fromkeys(f for f in table.get("filter", []) if isinstance(f, str) and f))
+
+
+def _methods(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(model, methods)`` of the rows that used transfer methods (column ``methods``)."""
+    pairs = zip(table["model"], table.get("methods", [None] * len(table)))
+    return list(dict.fromkeys((m, t) for m, t in pairs if isinstance(t, str) and t))
 
 
 def _mean_sd(row: pd.Series, metric: str) -> str:

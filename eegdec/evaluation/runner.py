@@ -30,6 +30,7 @@ from eegdec.evaluation.metrics import chance_level, score
 from eegdec.evaluation.protocols import FoldResult, ModelSpec, Protocol, Unit, get_protocol
 from eegdec.evaluation.results import RunStore, config_hash, fold_id
 from eegdec.evaluation.stream_metrics import STREAM_METRICS
+from eegdec.evaluation.transfer import methods_text
 
 
 class RunProgress:
@@ -129,7 +130,9 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
         rows.append(_row(fid, res, unit, cfg, digest, protocol.meta_for(unit, res), filt))
         store.log(f"{fid}: accuracy {rows[-1]['accuracy']:.3f} n_test {res.y_true.size}"
                   + (f" calib class counts {res.info['calib_class_counts']}"
-                     if "calib_class_counts" in res.info else ""))
+                     if "calib_class_counts" in res.info else "")
+                  + (f" sources (distance) {res.info['sources']}" if "sources" in res.info
+                     else ""))
     store.append_rows(rows)
     return rows
 
@@ -145,7 +148,8 @@ def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
         "paradigm": unit.model.paradigm or cfg.paradigm, "protocol": cfg.protocol,
         "model": unit.model.name, "subject": res.subject,
         "session": res.session, "fold": res.fold, "seed": unit.seed,
-        "alignment": cfg.alignment, "filter": filt, "n_calib": res.n_calib, "n_train": res.n_train,
+        "alignment": cfg.alignment, "filter": filt, "methods": methods_text(cfg, unit.model.kind),
+        "n_calib": res.n_calib, "n_train": res.n_train,
         "n_test": int(res.y_true.size), "n_classes": len(ref.classes),
         "classes": " vs ".join(ref.classes), "chance_level": chance_level(res.y_true),
         **metrics,
