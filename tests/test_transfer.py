@@ -268,3 +268,30 @@ def test_run_records_methods_and_seed_ensemble(tmp_path, one_thread):
     assert len(folds) == len(eeg) // 2  # one ensemble per fold, over its two seeds
     assert np.isclose(folds["single_accuracy"].mean(), eeg["accuracy"].mean())
     assert "ensemble accuracy" in text and "| eegnet |" in text
+
+
+@pytest.mark.slow  # about 90 s on one CPU thread
+def test_cli_online_with_every_transfer_option(tmp_path, capsys, one_thread):
+    from eegdec.cli import main
+
+    out = tmp_path / "online"
+    assert main(["run", "--dataset", "SimMI-2class", "--quiet", "--subjects", "1", "2", "3",
+                 "--protocol", "online", "--model", "eegnet", "--calib-sizes", "0", "8",
+                 "--epochs", "1", "--fine-tune-epochs", "2", "--seeds", "1", "2",
+                 "--augment", "frequency-shift", "--tta", "adabn-transductive",
+                 "--finetune", "last-block",
+                 "--source-select", "1", "--source-weight", "--ensemble",
+                 "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    rows = pd.read_csv(out / "results.csv")
+    assert len(rows) == 3 * 2 * 2 and (rows["n_train"] - rows["n_calib"] == 160).all()
+    methods = rows["methods"].iloc[0]
+    for part in ("augment frequency-shift", "AdaBN transductive", "fine-tune last-block",
+                 "source weights", "1 nearest sources"):
+        assert part in methods
+    assert "Seed ensemble" in printed and (out / "ensemble.md").exists()
+    assert "sources (distance)" in (out / "logs" / "run.log").read_text()
+    assert main(["run", "--dataset", "SimMI-2class", "--quiet", "--subjects", "1", "2",
+                 "--protocol", "loso", "--model", "csp-lda", "--finetune", "head",
+                 "--out", str(tmp_path / "bad")]) == 2
+    assert "--finetune needs" in capsys.readouterr().err
