@@ -295,3 +295,20 @@ def test_cli_online_with_every_transfer_option(tmp_path, capsys, one_thread):
                  "--protocol", "loso", "--model", "csp-lda", "--finetune", "head",
                  "--out", str(tmp_path / "bad")]) == 2
     assert "--finetune needs" in capsys.readouterr().err
+
+
+def test_benchmark_grid_keeps_online_only_methods_off_loso():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import transfer_physionet as bench
+
+    grid = bench.cells(["loso", "online"], ["none", "adabn", "finetune-head"],
+                       ["adabn", "finetune-head"])
+    names = [(p, n) for p, n, _ in grid]
+    assert ("loso", "finetune-head") not in names and ("online", "finetune-head") in names
+    assert ("loso", "adabn") in names and names[-1] == ("online", "adabn+finetune-head")
+    assert grid[-1][2] == {"tta": "adabn", "finetune": "head"}
+    for protocol, _, opts in grid:  # every cell is a valid run configuration
+        RunConfig(protocol=protocol, **opts).resolved()
