@@ -10,6 +10,12 @@ run: nothing is selected on the held-out subject.
     python benchmarks/transfer_physionet.py                       # the full grid (days on CPU)
     python benchmarks/transfer_physionet.py --models eegnet --protocols loso \\
         --methods none adabn --seeds 1 --epochs 10               # one comparison
+    python benchmarks/transfer_physionet.py --tta-compare --models eegnet --seeds 1
+
+``--tta-compare`` trains each LOSO fold once and scores it without TTA, with causal AdaBN and
+with transductive AdaBN: test-time adaptation does not change training, and training repeats
+exactly by seed, so the three columns equal three separate ``--tta`` runs at a third of the
+cost.
 """
 
 from __future__ import annotations
@@ -74,8 +80,16 @@ def main() -> None:
     p.add_argument("--out", default="benchmark_results/transfer_physionet")
     p.add_argument("--device", default="cpu")
     p.add_argument("--n-jobs", type=int, default=1)
+    p.add_argument("--tta-compare", action="store_true",
+                   help="LOSO: one fit per target, scored with each --tta mode")
     args = p.parse_args()
     os.environ.setdefault("MOABB_DOWNLOAD_PROVIDER", "upstream")
+    if args.tta_compare:
+        for model in args.models:
+            for seed in args.seeds:
+                print(tta_compare(model, args.subjects, args.epochs, seed, args.data_dir,
+                                  args.device), flush=True)
+        return
 
     grid = cells(args.protocols, args.methods, args.combination)
     lines = [f"PhysionetMI 1-14 left/right, causal EA, models {args.models}, epochs "
@@ -97,6 +111,50 @@ def main() -> None:
         lines += [f"### {protocol}, {name} (wall {wall / 60:.1f} min this invocation)", "",
                   _table(store.read_rows(), ensemble_rows(store)), ""]
     print("\n".join(lines))
+
+
+def tta_compare(model: str, subjects: list[int], epochs: int, seed: int, data_dir: str,
+                device: str) -> str:
+    """LOSO with causal EA, one fit per target, accuracy per TTA mode (Markdown)."""
+    import numpy as np
+
+    from eegdec.data.stack import EpochsStack
+    from eegdec.evaluation.decoders import builder
+    from eegdec.evaluation.protocols import ModelSpec
+    from eegdec.evaluation.protocols.base import predict
+    from eegdec.evaluation.protocols.loso import run_loso
+    from eegdec.models.registry import get_model_info
+    from eegdec.preprocessing.load import iter_subject_epochs
+    from eegdec.training.tta import adapt_predict
+
+    cfg = RunConfig(dataset="PhysionetMI", paradigm="LeftRightImagery", models=[model],
+                    protocol="loso", subjects=subjects, epochs=epochs, seeds=[seed],
+                    device=device, data_dir=data_dir).resolved()
+    data = {s: next(iter_subject_epochs("PhysionetMI", [s], paradigm=cfg.paradigm,
+                                        data_dir=data_dir)) for s in subjects}
+    ref = data[subjects[0]]
+    build = builder(ModelSpec(model, get_model_info(model).kind), cfg, ref.sfreq,
+                    len(ref.classes), ref.classes)
+    modes = ("none", "adabn", "adabn-transductive")
+    acc: dict[str, list[float]] = {m: [] for m in modes}
+    start = time.perf_counter()
+    for i, s in enumerate(subjects, start=1):
+        source = EpochsStack([d for t, d in data.items() if t != s])
+        (res,) = run_loso(build, seed, source, data[s], "euclidean")
+        for mode in modes:
+            adapted = adapt_predict(res.estimator, None if mode == "none" else mode, res.X_test)
+            y_pred, _ = predict(adapted or res.estimator, res.X_test)
+            acc[mode].append(float(np.mean(y_pred == res.y_true)))
+        eta = (time.perf_counter() - start) / i * (len(subjects) - i)
+        print(f"[{i}/{len(subjects)}] subject {s}: " + ", ".join(
+            f"{m} {acc[m][-1]:.3f}" for m in modes) + f"; ETA {eta / 60:.0f} min", flush=True)
+    wall = (time.perf_counter() - start) / 60
+    head = f"{model}, LOSO PhysionetMI {subjects[0]}-{subjects[-1]} left/right, causal EA, " \
+           f"{epochs} epochs, seed {seed}, wall {wall:.1f} min"
+    rows = [f"| {m} | " + " | ".join(f"{a:.3f}" for a in acc[m])
+            + f" | {np.mean(acc[m]):.3f} ± {np.std(acc[m], ddof=1):.3f} |" for m in modes]
+    return "\n".join([head, "", "| TTA | " + " | ".join(map(str, subjects)) + " | mean ± sd |",
+                      "|---" * (len(subjects) + 2) + "|", *rows, ""])
 
 
 def _table(rows: pd.DataFrame, ens: pd.DataFrame) -> str:

@@ -24,7 +24,13 @@ def check_transfer(cfg: RunConfig) -> None:
     from eegdec.training.tta import check_tta
 
     if cfg.augment is not None:
-        cfg.augment = ",".join(parse_augment(cfg.augment)) or None
+        try:
+            names = parse_augment(cfg.augment)
+        except BadInputError as exc:
+            raise BadInputError(f"--augment: {exc}") from exc
+        if not names:
+            raise BadInputError("--augment is empty: give names such as frequency-shift,mixup.")
+        cfg.augment = ",".join(names)
     cfg.tta = check_tta(cfg.tta)
     check_strategy(cfg.finetune)
     if cfg.source_select is not None and cfg.source_select < 1:

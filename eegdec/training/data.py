@@ -121,6 +121,9 @@ class EpochsDataModule(L.LightningDataModule):
             if w.shape != (len(y),) or not np.isfinite(w).all() or (w < 0).any():
                 raise BadInputError(f"sample_weight must hold {len(y)} finite weights >= 0, got "
                                     f"shape {w.shape}: pass one weight per training trial.")
+            if not w.sum() > 0:
+                raise BadInputError("sample_weight are all zero: give some trials a positive "
+                                    "weight.")
             self.weight = torch.from_numpy(w)
         if isinstance(X, TrialStack):
             if len(X) != len(y):
