@@ -21,8 +21,9 @@ number and the reason, a one-line warning (``logging``) and a line in ``logs/run
 and the valid rows are rewritten atomically. The rejected folds are then no longer done, so a
 resumed run fits them again.
 
-Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter`` and the
-pseudo-online metrics) may be missing from an older ``results.csv``: its rows read with those
+Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter``, ``methods``
+(the transfer methods a row used, :mod:`eegdec.evaluation.transfer`) and the pseudo-online
+metrics) may be missing from an older ``results.csv``: its rows read with those
 fields empty, and the file gains the columns when a row is next appended.
 """
 
