@@ -115,7 +115,8 @@ def run_fails(extra: list[str], capsys: pytest.CaptureFixture, root: Path,
 
 
 # == eegdec run: one option at a time ===========================================================
-MINIMUM = {"--n-folds": 2, "--epochs": 1, "--batch-size": 1, "--fine-tune-epochs": 1}
+MINIMUM = {"--n-folds": 2, "--epochs": 1, "--batch-size": 1, "--fine-tune-epochs": 1,
+           "--source-select": 1}
 NOT_INT = TEXT.filter(lambda s: not _parses(int, s))
 NOT_FLOAT = TEXT.filter(lambda s: not _parses(float, s))
 
@@ -214,6 +215,8 @@ CHOICE_FLAGS = {
     "--class-weight": "eegdec.evaluation.config:CLASS_WEIGHTS",
     "--backend": "eegdec.evaluation.backends:BACKENDS",
     "--device": "eegdec.evaluation.config:DEVICES",
+    "--tta": "eegdec.training.tta:TTA_MODES",
+    "--finetune": "eegdec.training.finetune:FINETUNE_STRATEGIES",
 }
 
 
@@ -245,7 +248,8 @@ RUN_OPTIONS = ["--paradigm", "--dataset", "--events", "--model", "--pipelines", 
                "--cv", "--n-folds", "--subjects", "--epochs", "--lr", "--batch-size", "--seeds",
                "--alignment", "--class-weight", "--calib-sizes", "--fine-tune-epochs",
                "--device", "--data-dir", "--out", "--resume", "--n-jobs", "--backend",
-               "--preprocessing", "--select-grid", "--select-folds"]
+               "--preprocessing", "--select-grid", "--select-folds", "--augment", "--tta",
+               "--finetune", "--source-select"]
 
 
 SELECT_BAD = {

@@ -95,6 +95,16 @@ def test_runs_record_splits_and_say_what_target_data_was_seen(tmp_path):
     assert "8 labelled + unlabelled, transductive" in write_report(online.root).read_text()
 
 
+def test_transductive_tta_is_never_reported_as_causal(tmp_path):
+    store = run_protocol(RunConfig(dataset="SimMI-2class", subjects=[1, 2],
+                                   models=["eegnet", "csp-lda"], protocol="loso", epochs=1,
+                                   tta="adabn-transductive"), tmp_path / "t")
+    seen = store.read_rows().groupby("model")["target_data_seen"].unique()
+    assert list(seen["eegnet"]) == ["unlabelled, transductive"]  # batch-norm on every trial
+    assert list(seen["csp-lda"]) == ["none"]  # no batch norm: --tta does not touch it
+    assert (pd.read_csv(store.audit_path)["status"] == "ok").all()
+
+
 @requires_shared
 def test_pseudo_online_records_the_replayed_run_as_its_test(tmp_path):
     store = run_protocol(RunConfig(dataset="PhysionetMI", paradigm="LR", subjects=[1],

@@ -101,6 +101,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     a("--select-folds", type=int, default=None, metavar="K",
       help="--select: use K inner folds (default: every source subject; 3 within subject). "
            "Example: --select-folds 3")
+    a("--augment", default=None, metavar="NAMES",
+      help="augment torch models' training batches with braindecode transforms, comma-"
+           "separated: frequency-shift, smooth-time-mask, channels-dropout, ft-surrogate, mixup "
+           "(see docs/transfer.md). Example: --augment frequency-shift,mixup")
+    a("--tta", default=None, choices=Choices("eegdec.training.tta:TTA_MODES"), metavar="MODE",
+      help="loso/online: test-time adaptation of batch-norm statistics to the new subject, "
+           "%(choices)s (causal: trials seen so far). Example: --tta adabn")
+    a("--finetune", default=None, metavar="PART",
+      choices=Choices("eegdec.training.finetune:FINETUNE_STRATEGIES"),
+      help="online: layers fine-tuned on the N calibration trials, %(choices)s, with early "
+           "stopping on 25%% of them when N >= 8. Example: --finetune head")
+    a("--source-select", type=int, default=None, metavar="K",
+      help="online: train on the K source subjects whose aligned covariances are nearest the "
+           "target's calibration block (signals only). Example: --source-select 6")
+    a("--source-weight", action="store_true",
+      help="online: weight each source subject's trials by that similarity (torch models). "
+           "Example: --source-weight")
+    a("--ensemble", action="store_true",
+      help="also report the average of the seeds' predicted probabilities beside the single-"
+           "seed numbers (RUN_DIR/ensemble.md). Example: --seeds 1 2 3 --ensemble")
     a("--device", default="auto", choices=["cpu", "cuda", "auto"],
       help="where torch models train (default: auto). Example: --device cuda")
     a("--data-dir", default=None,
@@ -161,6 +181,8 @@ def _config(args: argparse.Namespace):
         else QUICK_DEFAULTS["batch_size"],
         fine_tune_epochs=args.fine_tune_epochs, data_dir=args.data_dir,
         select=args.select, select_grid=args.select_grid, select_folds=args.select_folds,
+        augment=args.augment, tta=args.tta, finetune=args.finetune,
+        source_select=args.source_select, source_weight=args.source_weight,
         preprocessing=args.preprocessing, **runtime,
     )
     if args.calib_sizes:
@@ -200,6 +222,10 @@ def command(args: argparse.Namespace) -> int:
         from eegdec.evaluation.selection import selected_line
 
         print(selected_line(rows))
+    if args.ensemble:
+        from eegdec.evaluation.ensemble import write_ensemble
+
+        print(write_ensemble(store), end="")
     print(f"results: {store.root} (full table: summary.md)")
     if args.report:
         if importlib.util.find_spec("eegdec.interpret.report") is None:

@@ -79,9 +79,19 @@ def _unlabelled(alignment: str, own_reference: bool) -> str | None:
     return None if own_reference else "causal"
 
 
-def split_record(protocol: Protocol, unit: Unit, res: FoldResult, alignment: str
-                 ) -> dict[str, Any] | None:
-    """The audit record of one fold (``None`` when the protocol does not say its trials)."""
+def _adapted(unlabelled: str | None, tta: str | None) -> str | None:
+    """The unlabelled mode once test-time adaptation (``--tta``) also reads the test trials:
+    the less causal of the two."""
+    if tta is None:
+        return unlabelled
+    mode = "transductive" if tta.endswith("transductive") else "causal"
+    return "transductive" if "transductive" in (unlabelled, mode) else mode
+
+
+def split_record(protocol: Protocol, unit: Unit, res: FoldResult, alignment: str,
+                 tta: str | None = None) -> dict[str, Any] | None:
+    """The audit record of one fold (``None`` when the protocol does not say its trials);
+    ``tta``: the test-time adaptation the fold's model applied (torch models with ``--tta``)."""
     trials = protocol.fold_trials(unit, res)
     if trials is None:
         return None
@@ -93,9 +103,9 @@ def split_record(protocol: Protocol, unit: Unit, res: FoldResult, alignment: str
         "n_calib": res.n_calib,
         "train_subjects": sorted({_subject(k) for k in train}), "test_subjects": test_subjects,
         "train_trials": train, "test_trials": test, "n_labelled_target": n_labelled,
-        "target_data_seen": target_data_seen(
-            n_labelled, _unlabelled(alignment, protocol.scope != "cross-subject"
-                                    and not protocol.causal and set(test) <= set(train))),
+        "target_data_seen": target_data_seen(n_labelled, _adapted(
+            _unlabelled(alignment, protocol.scope != "cross-subject"
+                        and not protocol.causal and set(test) <= set(train)), tta)),
     }
 
 

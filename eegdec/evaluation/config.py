@@ -72,6 +72,11 @@ class RunConfig:
     select: bool = False
     select_grid: str | None = None
     select_folds: int | None = None
+    augment: str | None = None
+    tta: str | None = None
+    finetune: str | None = None
+    source_select: int | None = None
+    source_weight: bool = False
     device: str = "auto"
     data_dir: str | None = None
     n_jobs: int = 1
@@ -90,6 +95,7 @@ class RunConfig:
         from eegdec.data.registry import check_subjects, get_dataset_spec
         from eegdec.evaluation.backends import check_backend
         from eegdec.evaluation.protocols import get_protocol
+        from eegdec.evaluation.transfer import check_transfer
         from eegdec.preprocessing.alignment import check_alignment
         from eegdec.validate import mismatch
 
@@ -139,15 +145,19 @@ class RunConfig:
         if cfg.preprocessing is not None:
             cfg.preprocessing = _preprocessing(cfg.preprocessing, spec)
         _check_selection(cfg, protocol)
+        check_transfer(cfg)
         return cfg
 
     def hashed(self) -> dict[str, Any]:
-        """The options that change results; ``causal_filter``, ``preprocessing`` and the
-        ``select*`` options only when set, so runs made before those options existed keep
-        their hash (and resume)."""
+        """The options that change results; ``causal_filter``, ``preprocessing``, the
+        ``select*`` and the transfer options only when set, so runs made before those options
+        existed keep their hash (and resume)."""
+        from eegdec.evaluation.transfer import TRANSFER_FIELDS
+
         return {k: v for k, v in asdict(self).items() if k not in NOT_HASHED
                 and not (k in ("causal_filter", "select") and not v)
-                and not (k in ("preprocessing", "select_grid", "select_folds") and v is None)}
+                and not (k in ("preprocessing", "select_grid", "select_folds") and v is None)
+                and not (k in TRANSFER_FIELDS and v in (None, False))}
 
 
 def _check_selection(cfg: RunConfig, protocol: Any) -> None:

@@ -328,6 +328,8 @@ def builder(spec: ModelSpec, cfg: RunConfig, sfreq: float, n_classes: int,
             est.set_params(batch_size=cfg.batch_size)
         if cfg.class_weight == "balanced":
             est.set_params(class_weight="balanced")
+        if cfg.augment or cfg.finetune:
+            est.set_params(augment=cfg.augment, fine_tune_strategy=cfg.finetune)
         return est
 
     return build

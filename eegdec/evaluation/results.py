@@ -26,9 +26,10 @@ and the valid rows are rewritten atomically. The rejected folds are then no long
 resumed run fits them again.
 
 Columns added since the first release (:data:`OPTIONAL_COLUMNS`: ``filter``,
-``target_data_seen``, ``selected`` and the pseudo-online metrics) may be missing from an older
-``results.csv``: its rows read with those fields empty, and the file gains the columns when a
-row is next appended.
+``target_data_seen``, ``methods`` (the transfer methods a row used,
+:mod:`eegdec.evaluation.transfer`), ``selected`` and the pseudo-online metrics) may be missing
+from an older ``results.csv``: its rows read with those fields empty, and the file gains the
+columns when a row is next appended.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ from eegdec.evaluation.stream_metrics import STREAM_METRICS
 log = logging.getLogger(__name__)
 COLUMNS: tuple[str, ...] = (
     "fold_id", "dataset", "paradigm", "protocol", "model", "subject", "session", "fold",
-    "seed", "alignment", "filter", "target_data_seen", "n_calib", "n_train", "n_test",
-    "n_classes", "classes", "chance_level",
+    "seed", "alignment", "filter", "target_data_seen", "methods", "n_calib", "n_train",
+    "n_test", "n_classes", "classes", "chance_level",
     *METRICS, *STREAM_METRICS,
     "fit_seconds", "predict_seconds", "eegdec_version", "config_hash", "selected",
 )
@@ -70,7 +71,7 @@ TEXT_COLUMNS = ("fold_id", "dataset", "paradigm", "protocol", "model", "subject"
                 "alignment", "classes", "eegdec_version", "config_hash")
 INT_COLUMNS = ("fold", "seed", "n_calib", "n_train", "n_test", "n_classes", "n_decisions")
 # Columns added later, absent (empty) in older files; the text ones may be empty.
-OPTIONAL_TEXT = ("filter", "target_data_seen", "selected")  # selected: JSON of --select's params
+OPTIONAL_TEXT = ("filter", "target_data_seen", "methods", "selected")  # selected: JSON
 OPTIONAL_COLUMNS: tuple[str, ...] = (*OPTIONAL_TEXT, *STREAM_METRICS)
 LEGACY_COLUMNS = tuple(c for c in COLUMNS if c not in OPTIONAL_COLUMNS)  # the first layout
 BOUNDS: dict[str, tuple[float, float]] = {
@@ -621,7 +622,8 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     out = out.reset_index()
     out["chance_level"] = grouped["chance_level"].mean().to_numpy()
     # One run has one filter; rows written before the column existed leave it unknown.
-    out["filter"] = (rows.groupby(keys, dropna=False, sort=False)["filter"]
+    for text in ("filter", "methods"):
+        out[text] = (rows.groupby(keys, dropna=False, sort=False)[text]
                      .agg(lambda s: next((f for f in s if isinstance(f, str) and f), None))
                      .to_numpy())
     out["target_data_seen"] = (rows.groupby(keys, dropna=False, sort=False)["target_data_seen"]
@@ -644,6 +646,8 @@ def summary_markdown(table: pd.DataFrame) -> str:
     filters = _filters(table)
     if len(filters) == 1:
         lines += [f"Filter: {filters[0]}", ""]
+    for model, methods in _methods(table):
+        lines += [f"Transfer methods ({model}): {methods}", ""]
     several = len(filters) > 1
     seen = "target_data_seen" in table and table["target_data_seen"].astype(bool).any()
     head = ["dataset", "protocol", "model", "alignment", *(["filter"] if several else []),
@@ -697,6 +701,12 @@ def summary_console(table: pd.DataFrame, width: int = 100) -> str:
 def _filters(table: pd.DataFrame) -> list[str]:
     """The distinct non-empty filters of a summary (none for rows written before the column)."""
     return list(dict.fromkeys(f for f in table.get("filter", []) if isinstance(f, str) and f))
+
+
+def _methods(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """``(model, methods)`` of the rows that used transfer methods (column ``methods``)."""
+    pairs = zip(table["model"], table.get("methods", [None] * len(table)))
+    return list(dict.fromkeys((m, t) for m, t in pairs if isinstance(t, str) and t))
 
 
 def _mean_sd(row: pd.Series, metric: str) -> str:

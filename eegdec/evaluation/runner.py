@@ -33,6 +33,7 @@ from eegdec.evaluation.metrics import chance_level, score
 from eegdec.evaluation.protocols import FoldResult, ModelSpec, Protocol, Unit, get_protocol
 from eegdec.evaluation.results import RunStore, config_hash, fold_id
 from eegdec.evaluation.stream_metrics import STREAM_METRICS
+from eegdec.evaluation.transfer import methods_text
 
 
 class RunProgress:
@@ -144,7 +145,8 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
                       res.n_calib)
         with _warnings_to_log(store, cfg.verbose):
             _save_artefacts(store, fid, unit, res, cfg)
-        split = split_record(protocol, unit, res, run_cfg.alignment)
+        split = split_record(protocol, unit, res, run_cfg.alignment,
+                             run_cfg.tta if unit.model.kind == "torch" else None)
         if split is not None:
             store.save_split(fid, split)
             check_split(split, fid)
@@ -158,7 +160,9 @@ def _execute(protocol: Protocol, unit: Unit, cfg: RunConfig, digest: str,
         rows.append(row)
         store.log(f"{fid}: accuracy {rows[-1]['accuracy']:.3f} n_test {res.y_true.size}"
                   + (f" calib class counts {res.info['calib_class_counts']}"
-                     if "calib_class_counts" in res.info else ""))
+                     if "calib_class_counts" in res.info else "")
+                  + (f" sources (distance) {res.info['sources']}" if "sources" in res.info
+                     else ""))
     store.append_rows(rows)
     return rows
 
@@ -175,6 +179,7 @@ def _row(fid: str, res: FoldResult, unit: Unit, cfg: RunConfig, digest: str,
         "model": unit.model.name, "subject": res.subject,
         "session": res.session, "fold": res.fold, "seed": unit.seed,
         "alignment": cfg.alignment, "filter": filt, "target_data_seen": seen,
+        "methods": methods_text(cfg, unit.model.kind),
         "n_calib": res.n_calib, "n_train": res.n_train,
         "n_test": int(res.y_true.size), "n_classes": len(ref.classes),
         "classes": " vs ".join(ref.classes), "chance_level": chance_level(res.y_true),

@@ -60,6 +60,12 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         as faster that way), ``"contiguous"`` or ``"channels_last"``.
     callbacks : extra Lightning callbacks of :meth:`fit` (e.g.
         :class:`~eegdec.training.callbacks.EpochScores`, which nested model selection uses).
+    augment : comma-separated braindecode augmentations of the training batches
+        (:data:`eegdec.training.augmentation.AUGMENTATIONS`, e.g. ``"frequency-shift,mixup"``),
+        seeded by ``random_state``; ``None``: none.
+    fine_tune_strategy : ``None`` (every layer, fixed epochs) or a strategy of
+        :data:`eegdec.training.finetune.FINETUNE_STRATEGIES` (``all``, ``head``,
+        ``last-block``, with early stopping on held-out calibration trials when there are 8+).
 
     Attributes
     ----------
@@ -104,6 +110,8 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         quiet: bool = True,
         memory_format: str = "auto",
         callbacks: list | None = None,
+        augment: str | None = None,
+        fine_tune_strategy: str | None = None,
     ) -> None:
         self.model = model
         self.epochs = epochs
@@ -126,6 +134,8 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         self.quiet = quiet
         self.memory_format = memory_format
         self.callbacks = callbacks
+        self.augment = augment
+        self.fine_tune_strategy = fine_tune_strategy
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -207,8 +217,12 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self) -> None:
         from eegdec.models.registry import get_model_info
         from eegdec.preprocessing.alignment import check_alignment
+        from eegdec.training.augmentation import parse_augment
+        from eegdec.training.finetune import check_strategy
 
         self.alignment_ = check_alignment(self.alignment)
+        parse_augment(self.augment)
+        check_strategy(self.fine_tune_strategy)
         if int(self.batch_size) < 1:
             raise BadInputError(f"batch_size must be >= 1, got {self.batch_size}.")
         if get_model_info(self.model).kind != "torch":
@@ -290,6 +304,7 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         X_target_labeled: Any = None,
         y_target_labeled: Any = None,
         X_target_unlabeled: Any = None,
+        sample_weight: Any = None,
     ) -> EEGDecClassifier:
         """Train a fresh model on ``X`` ``(n, C, T)`` (or ``mne.Epochs``) and labels ``y``.
 
@@ -299,12 +314,14 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         ``domains`` (alias ``subjects``, MOABB's name) gives each trial's recording domain for
         per-domain alignment. ``X_target_labeled, y_target_labeled`` (MOABB's labelled target
         calibration) are aligned causally as a new domain and join the training set;
-        ``X_target_unlabeled`` only seeds the target alignment.
+        ``X_target_unlabeled`` only seeds the target alignment. ``sample_weight`` (one per
+        trial of ``X``; calibration trials weigh 1) weights each trial's loss.
         """
         import torch
 
         from eegdec.data.stack import TrialStack
         from eegdec.models.registry import create_model
+        from eegdec.training.augmentation import make_augmenter, parse_augment
         from eegdec.training.data import EpochsDataModule
         from eegdec.training.module import EEGDecModule
         from eegdec.training.trainer import fit_module
@@ -320,6 +337,7 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
                 f"Only one class ({self.classes_[0]!r}) in y: a classifier needs at least two."
             )
         y_idx = self._encoder.transform(y)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         domains = domains if domains is not None else subjects
         if domains is not None:
             domains = np.asarray(domains)
@@ -338,6 +356,8 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
                 Xt = self._align_target(Xt)
             X = X.with_part(Xt) if stacked else np.concatenate([X, Xt])
             y_idx = np.concatenate([y_idx, self._encode(y_target_labeled)])
+            if weight is not None:
+                weight = np.concatenate([weight, np.ones(len(Xt))])
 
         self.n_train_trials_ = len(X)
         seed = self._seed()
@@ -358,9 +378,11 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         self.module_ = EEGDecModule(
             net, lr=self.lr, optimizer=self.optimizer, weight_decay=self.weight_decay,
             scheduler=self.scheduler, class_weight=self._class_weight(self.classes_[y_idx]),
+            augment=make_augmenter(parse_augment(self.augment), sfreq=self.sfreq_,
+                                   n_classes=len(self.classes_), seed=seed),
         )
         data = EpochsDataModule(X, y_idx, batch_size=self.batch_size,
-                                val_fraction=self.val_fraction, seed=seed)
+                                val_fraction=self.val_fraction, seed=seed, sample_weight=weight)
         self.history_ = fit_module(
             self.module_, data, epochs=self.epochs, seed=seed, device=self.device,
             quiet=self.quiet, early_stopping_patience=self.early_stopping_patience,
@@ -384,9 +406,13 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         """Continue training the fitted model on new labelled trials (online calibration).
 
         With alignment, ``X`` is treated as the target domain: aligned causally in the given
-        order, and the aligner then continues over the trials passed to ``predict``.
+        order, and the aligner then continues over the trials passed to ``predict``. With
+        ``fine_tune_strategy`` only its layers train, and from 8 trials a held-out 25% stops
+        training early (:mod:`eegdec.training.finetune`). Augmentation is not applied here.
         """
+        from eegdec.training.callbacks import KeepBest
         from eegdec.training.data import EpochsDataModule
+        from eegdec.training.finetune import check_strategy, early_stopping_plan, frozen_except
         from eegdec.training.trainer import fit_module
 
         check_is_fitted(self, "module_")
@@ -397,12 +423,23 @@ class EEGDecClassifier(ClassifierMixin, BaseEstimator):
         if self.alignment_ != "none":
             X = self._align_target(X)
         self.module_.lr = float(lr if lr is not None else self.fine_tune_lr)
-        data = EpochsDataModule(X, y_idx, batch_size=self.batch_size, seed=self.seed_ + 1)
-        self.history_ = self.history_ + fit_module(
-            self.module_, data, epochs=epochs if epochs is not None else self.fine_tune_epochs,
-            seed=self.seed_ + 1, device=self.device, quiet=self.quiet, log_dir=self.log_dir,
-            name=f"{self.model}-fine-tune", memory_format=self.memory_format,
-        )
+        strategy = check_strategy(self.fine_tune_strategy)
+        val_fraction, patience = early_stopping_plan(len(X)) if strategy else (0.0, None)
+        data = EpochsDataModule(X, y_idx, batch_size=self.batch_size, seed=self.seed_ + 1,
+                                val_fraction=val_fraction)
+        augment, self.module_.augment = self.module_.augment, None
+        try:
+            with frozen_except(self.module_.model, strategy or "all") as callbacks:
+                self.history_ = self.history_ + fit_module(
+                    self.module_, data,
+                    epochs=epochs if epochs is not None else self.fine_tune_epochs,
+                    seed=self.seed_ + 1, device=self.device, quiet=self.quiet,
+                    log_dir=self.log_dir, name=f"{self.model}-fine-tune",
+                    memory_format=self.memory_format, early_stopping_patience=patience,
+                    callbacks=[*callbacks, *([KeepBest()] if patience is not None else [])],
+                )
+        finally:
+            self.module_.augment = augment
         return self
 
     # -- persistence ---------------------------------------------------------------------------

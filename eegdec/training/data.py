@@ -47,12 +47,13 @@ class TensorBatches:
 
     With ``shuffle`` the order is redrawn each epoch from ``seed`` and the epoch number, so runs
     repeat exactly. A last batch of one trial is merged into the previous batch (BatchNorm
-    cannot train on a single sample).
+    cannot train on a single sample). With ``weight`` each batch is ``(X, y, w)``.
     """
 
     def __init__(self, X: torch.Tensor | StackRows, y: torch.Tensor | None, batch_size: int,
-                 shuffle: bool = False, seed: int = 0) -> None:
-        self.X, self.y = X, y
+                 shuffle: bool = False, seed: int = 0,
+                 weight: torch.Tensor | None = None) -> None:
+        self.X, self.y, self.weight = X, y, weight
         self.batch_size = int(batch_size)
         self.shuffle = shuffle
         self.seed = int(seed)
@@ -79,8 +80,10 @@ class TensorBatches:
             idx = slice(start, stop) if order is None else order[start:stop]
             if self.y is None:
                 yield (self.X[idx],)
-            else:
+            elif self.weight is None:
                 yield self.X[idx], self.y[idx]
+            else:
+                yield self.X[idx], self.y[idx], self.weight[idx]
 
 
 def as_tensors(X: np.ndarray, y: np.ndarray | None = None) -> tuple[torch.Tensor, ...]:
@@ -101,21 +104,34 @@ class EpochsDataModule(L.LightningDataModule):
     :class:`TrialStack` read batch by batch (the caller checks its values are finite).
 
     ``val_fraction`` > 0 holds out a stratified share of the *training* trials for validation
-    (early stopping); test data never enters here.
+    (early stopping); test data never enters here. ``sample_weight`` weights each training
+    trial's loss.
     """
 
     def __init__(self, X: np.ndarray | TrialStack, y: np.ndarray, *, batch_size: int = 32,
-                 val_fraction: float = 0.0, seed: int = 0) -> None:
+                 val_fraction: float = 0.0, seed: int = 0,
+                 sample_weight: np.ndarray | None = None) -> None:
         super().__init__()
         if not 0.0 <= val_fraction < 1.0:
             raise BadInputError(f"val_fraction must be in [0, 1), got {val_fraction}.")
         self.batch_size, self.seed = int(batch_size), int(seed)
+        self.weight = self.val_weight = None
+        if sample_weight is not None:
+            w = np.asarray(sample_weight, dtype=np.float32)
+            if w.shape != (len(y),) or not np.isfinite(w).all() or (w < 0).any():
+                raise BadInputError(f"sample_weight must hold {len(y)} finite weights >= 0, got "
+                                    f"shape {w.shape}: pass one weight per training trial.")
+            if not w.sum() > 0:
+                raise BadInputError("sample_weight are all zero: give some trials a positive "
+                                    "weight.")
+            self.weight = torch.from_numpy(w)
         if isinstance(X, TrialStack):
             if len(X) != len(y):
                 raise BadInputError(f"y has {len(y)} labels for {len(X)} trials.")
             y_t = torch.from_numpy(np.ascontiguousarray(y, dtype=np.int64))
             if val_fraction > 0:
                 tr, va = _stratified_split(np.asarray(y), val_fraction, seed)
+                self._split_weight(tr, va)
                 self.train = (StackRows(X, tr), y_t[tr])
                 self.val = (StackRows(X, va), y_t[va])
             else:
@@ -124,16 +140,23 @@ class EpochsDataModule(L.LightningDataModule):
         X_t, y_t = as_tensors(X, y)
         if val_fraction > 0:
             tr, va = _stratified_split(np.asarray(y), val_fraction, seed)
+            self._split_weight(tr, va)
             self.train = (X_t[tr], y_t[tr])
             self.val = (X_t[va], y_t[va])
         else:
             self.train, self.val = (X_t, y_t), None
 
+    def _split_weight(self, tr: np.ndarray, va: np.ndarray) -> None:
+        if self.weight is not None:
+            self.weight, self.val_weight = self.weight[tr], self.weight[va]
+
     def train_dataloader(self) -> TensorBatches:
-        return TensorBatches(*self.train, self.batch_size, shuffle=True, seed=self.seed)
+        return TensorBatches(*self.train, self.batch_size, shuffle=True, seed=self.seed,
+                             weight=self.weight)
 
     def val_dataloader(self) -> TensorBatches | list:
-        return [] if self.val is None else TensorBatches(*self.val, max(self.batch_size, 256))
+        return [] if self.val is None else TensorBatches(*self.val, max(self.batch_size, 256),
+                                                         weight=self.val_weight)
 
 
 def _stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, ...]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import lightning as L
@@ -19,11 +20,16 @@ class EEGDecModule(L.LightningModule):
     Metrics are accumulated on the tensors of each step and logged once per epoch
     (``train_loss``, ``train_acc``, ``val_loss``, ``val_acc``); ``history`` keeps one dict per
     epoch. ``scheduler="cosine"`` anneals the learning rate over ``max_epochs``.
+
+    ``augment`` (:func:`eegdec.training.augmentation.make_augmenter`) transforms training
+    batches only and may return soft targets ``(B, K)``; a batch ``(x, y, w)`` weights each
+    trial's loss by ``w`` (source-subject weights).
     """
 
     def __init__(self, model: nn.Module, *, lr: float = 1e-3, optimizer: str = "adam",
                  weight_decay: float = 0.0, scheduler: str | None = None,
-                 class_weight: torch.Tensor | None = None) -> None:
+                 class_weight: torch.Tensor | None = None,
+                 augment: Callable[[torch.Tensor, torch.Tensor], Any] | None = None) -> None:
         super().__init__()
         if optimizer.lower() not in OPTIMIZERS:
             raise BadInputError(
@@ -35,25 +41,35 @@ class EEGDecModule(L.LightningModule):
         self.lr, self.optimizer_name = float(lr), optimizer.lower()
         self.weight_decay, self.scheduler = float(weight_decay), scheduler
         self.loss_fn = nn.CrossEntropyLoss(weight=class_weight)
+        self.augment = augment
         self.history: list[dict[str, float]] = []
         self._sums: dict[str, list[torch.Tensor]] = {}
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model(x)
 
-    def _step(self, batch: tuple[torch.Tensor, torch.Tensor], stage: str) -> torch.Tensor:
-        x, y = batch
+    def _step(self, batch: tuple[torch.Tensor, ...], stage: str) -> torch.Tensor:
+        x, y = batch[0], batch[1]
+        target = y
+        if stage == "train" and self.augment is not None:
+            x, target = self.augment(x, y)
         logits = self.model(x)
-        loss = self.loss_fn(logits, y)
+        if len(batch) > 2:  # per-trial weights
+            per_trial = nn.functional.cross_entropy(logits, target, weight=self.loss_fn.weight,
+                                                    reduction="none")
+            w = batch[2].to(per_trial.dtype)
+            loss = (per_trial * w).sum() / w.sum().clamp_min(1e-12)
+        else:
+            loss = self.loss_fn(logits, target)
         n = torch.tensor(float(len(y)), device=y.device)
         stats = torch.stack([loss.detach() * n, (logits.argmax(1) == y).sum().float(), n])
         self._sums.setdefault(stage, []).append(stats)
         return loss
 
-    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int):
+    def training_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int):
         return self._step(batch, "train")
 
-    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int):
+    def validation_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int):
         self._step(batch, "val")
 
     def predict_step(self, batch: tuple[torch.Tensor, ...], batch_idx: int) -> torch.Tensor:

@@ -33,10 +33,14 @@ if TYPE_CHECKING:
 
 
 def run_loso(build: Builder, seed: int, source: EpochsStack | EpochsData, target: EpochsData,
-             alignment: str, sessions: list[str] | None = None) -> list[FoldResult]:
-    """Train on ``source``, score each target session (or only ``sessions``) in order."""
+             alignment: str, sessions: list[str] | None = None,
+             tta: str | None = None) -> list[FoldResult]:
+    """Train on ``source``, score each target session (or only ``sessions``) in order;
+    ``tta`` adapts torch models to each session as its trials arrive
+    (:mod:`eegdec.training.tta`)."""
     from eegdec.preprocessing.alignment import align_new_domain, aligned_trials
     from eegdec.training.streaming import fit_trials
+    from eegdec.training.tta import adapt_predict
 
     if isinstance(source, EpochsData):
         source = EpochsStack([source])
@@ -53,7 +57,7 @@ def run_loso(build: Builder, seed: int, source: EpochsStack | EpochsData, target
             continue
         t0 = time.perf_counter()
         X_te = align_new_domain(target.X[idx], alignment)
-        y_pred, proba = predict(est, X_te)
+        y_pred, proba = predict(adapt_predict(est, tta, X_te) or est, X_te)
         results.append(FoldResult(subject, session, 0, source.n_trials, target.y[idx], y_pred,
                                   proba, trial_numbers(target, idx), fit_s,
                                   time.perf_counter() - t0, est, X_te))
@@ -77,4 +81,4 @@ class LeaveOneSubjectOut(CrossSubjectProtocol):
 
     def run(self, unit: Unit, build: Builder, cfg: RunConfig) -> list[FoldResult]:
         return run_loso(build, unit.seed, unit.source, unit.data, cfg.alignment,
-                        sessions=unit.todo)
+                        sessions=unit.todo, tta=cfg.tta)

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 def run_online(build: Builder, seed: int, source: EpochsData, target: EpochsData,
                alignment: str, calib_sizes: list[int], *, kind: str,
                fine_tune_epochs: int | None = None,
-               fine_tune_lr: float | None = None) -> list[FoldResult]:
+               fine_tune_lr: float | None = None, tta: str | None = None,
+               source_select: int | None = None,
+               source_weight: bool = False) -> list[FoldResult]:
     """Online calibration for one target subject; one result per calibration size N.
 
     The model is pre-trained once on ``source`` and reused for every N. The test set is
@@ -41,8 +43,16 @@ def run_online(build: Builder, seed: int, source: EpochsData, target: EpochsData
     predictions are made one trial at a time. Torch estimators are fine-tuned on the
     calibration trials (``fine_tune``); classical ones are refitted on source + calibration.
     N = 0 uses the pre-trained model as is. ``fit_seconds`` includes the shared pre-training.
+
+    Transfer options: ``tta`` adapts batch-norm statistics to the target stream (calibration
+    trials, then each test trial as it arrives); ``source_select`` keeps the K source subjects
+    nearest to the target and ``source_weight`` weights their trials (torch models), both
+    judged from the calibration block (the first ``N_max`` target trials, which precede every
+    test trial; signals only, labels unused).
     """
+    from eegdec.evaluation.source_selection import choose_sources
     from eegdec.preprocessing.alignment import align_domains, streaming_aligner
+    from eegdec.training.tta import adapt_predict
 
     session, order = sessions_in_order(target.metadata)[-1]
     n_max = max(calib_sizes)
@@ -51,9 +61,20 @@ def run_online(build: Builder, seed: int, source: EpochsData, target: EpochsData
             f"Target subject {target.metadata['subject'].iloc[0]} session {session} has "
             f"{len(order)} trials: none left to test after {n_max}; lower --calib-sizes."
         )
+    weight, info = None, {}
+    if source_select is not None or source_weight:
+        choice = choose_sources(source, target.X[order[:n_max]], k=source_select,
+                                weighted=source_weight and kind == "torch")
+        source, weight = choice.source, choice.weight
+        info["sources"] = choice.describe()
     X_src = align_domains(source.X, source.domains(), alignment)
     pre = build(seed)
-    pre_s = timed_fit(pre, X_src, source.y)
+    if weight is None:
+        pre_s = timed_fit(pre, X_src, source.y)
+    else:
+        t0 = time.perf_counter()
+        pre.fit(X_src, source.y, sample_weight=weight)
+        pre_s = time.perf_counter() - t0
     test_idx = order[n_max:]
     subject = str(target.metadata["subject"].iloc[0])
     results = []
@@ -77,10 +98,16 @@ def run_online(build: Builder, seed: int, source: EpochsData, target: EpochsData
         t0 = time.perf_counter()
         X_te = np.empty_like(target.X[test_idx])
         preds, probas = [], []
+        X_all = None
+        if tta == "adabn-transductive":  # every test trial, aligned as the stream will be
+            X_all = target.X[test_idx] if aligner is None \
+                else copy.deepcopy(aligner).transform(target.X[test_idx])
+        adapted = adapt_predict(est, tta, X_all, seen=X_cal)
+        decoder = adapted or est
         for j, i in enumerate(test_idx):  # streaming: align then predict each arriving trial
             x = target.X[i]
             X_te[j] = aligner.transform_one(x) if aligner is not None else x
-            y_hat, p = predict(est, X_te[j:j + 1])
+            y_hat, p = predict(decoder, X_te[j:j + 1])
             preds.append(y_hat[0])
             probas.append(None if p is None else p[0])
         proba = None if probas[0] is None else np.stack(probas)
@@ -90,7 +117,7 @@ def run_online(build: Builder, seed: int, source: EpochsData, target: EpochsData
                                   trial_numbers(target, test_idx), fit_s,
                                   time.perf_counter() - t0, est, X_te, n_calib=n,
                                   info={"calib_class_counts": counts,
-                                        "calib_trials": trial_numbers(target, cal_idx)}))
+                                        "calib_trials": trial_numbers(target, cal_idx), **info}))
     return results
 
 
@@ -130,4 +157,5 @@ class OnlineCalibration(CrossSubjectProtocol):
         return run_online(build, unit.seed, unit.source, unit.data, cfg.alignment, unit.todo,
                           kind=unit.model.kind,
                           fine_tune_epochs=cfg.fine_tune_epochs or recipe["fine_tune_epochs"],
-                          fine_tune_lr=recipe["fine_tune_lr"])
+                          fine_tune_lr=recipe["fine_tune_lr"], tta=cfg.tta,
+                          source_select=cfg.source_select, source_weight=cfg.source_weight)
