@@ -13,6 +13,7 @@ from braindecode.models import FBLightConvNet, FBMSNet
 from braindecode.modules import FilterBankLayer
 
 from eegdec.models import create_model
+from eegdec.online import onnx_rewrite
 from eegdec.online.onnx_rewrite import (
     MatrixFilterBank,
     impulse_response,
@@ -127,6 +128,19 @@ def test_a_bank_that_is_not_linear_is_kept_with_a_warning() -> None:
     with pytest.warns(UserWarning, match="not one linear filter"):
         rewritten = without_fft_filter_banks(model, C, T)
     assert isinstance(rewritten[0], SquaredBank) and rewritten is not model
+
+
+def test_a_window_too_long_for_the_matrix_keeps_the_fft_with_a_warning(monkeypatch) -> None:
+    model = MODELS["ifnet"]()  # 2 bands: a 2 x 500 x 500 float32 matrix is 2,000,000 bytes
+    monkeypatch.setattr(onnx_rewrite, "MAX_MATRIX_BYTES", 1_999_999)
+    with pytest.warns(UserWarning, match="500-sample window makes a 2 MiB matrix"):
+        rewritten = without_fft_filter_banks(model, C, T)
+    assert type(rewritten.model.spectral_filtering) is FilterBankLayer
+    monkeypatch.setattr(onnx_rewrite, "MAX_MATRIX_BYTES", 2_000_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rewritten = without_fft_filter_banks(model, C, T)
+    assert type(rewritten.model.spectral_filtering) is MatrixFilterBank
 
 
 @pytest.mark.parametrize("name", ["fbcnet", "ifnet"])
