@@ -161,3 +161,30 @@ def test_onnx_export_has_no_dft_and_matches_pytorch(name: str, tmp_path: Path) -
     np.testing.assert_allclose(OnnxModel(path).logits(x.numpy()), expected, rtol=0, atol=1e-4)
     assert type(model.model.spectral_filtering) is FilterBankLayer
     assert all(torch.equal(model.state_dict()[k], v) for k, v in state.items())
+
+
+def test_an_exported_fbcnet_decoder_decides_as_the_torch_one(tmp_path: Path) -> None:
+    """Decoder.export (the path of `eegdec export`) gets the rewrite; the decoder loaded back
+    gives the torch decoder's probabilities, and the torch decoder keeps its FFT bank."""
+    onnx = pytest.importorskip("onnx", reason="onnx is missing: pip install -e '.[online]'")
+    pytest.importorskip("onnxruntime", reason="onnxruntime is missing: pip install -e '.[online]'")
+    from eegdec.online.decoder import Decoder, torch_model
+
+    model = MODELS["fbcnet"]()
+    decoder = Decoder(
+        torch_model(model),
+        ch_names=[f"C{i}" for i in range(C)],
+        sfreq=SFREQ,
+        classes=["left", "right", "feet"],
+        window_s=T / SFREQ,
+        hop_s=0.2,
+    )
+    decoder.export(tmp_path / "decoder")
+    proto = onnx.load(tmp_path / "decoder" / "model.onnx")
+    assert "DFT" not in {node.op_type for g in (proto.graph, *proto.functions) for node in g.node}
+    loaded = Decoder.from_export(tmp_path / "decoder")
+    stream = np.random.default_rng(4).standard_normal((C, 2 * T)) * 1e-5  # volts, 4 s
+    ours, theirs = decoder.push(stream), loaded.push(stream)
+    assert len(ours) == len(theirs) == 11  # 2 s after the first window, one per 0.2 s
+    np.testing.assert_allclose([d.proba for d in theirs], [d.proba for d in ours], atol=1e-5)
+    assert type(model.model.spectral_filtering) is FilterBankLayer
