@@ -86,9 +86,9 @@ def matrix_filter_bank(bank: nn.Module, n_chans: int, n_times: int) -> MatrixFil
     size = 4 * int(bank.n_bands) * n_times**2
     if size > MAX_MATRIX_BYTES:
         raise BadInputError(
-            f"the {n_times}-sample window makes a {size / 2**20:.0f} MiB matrix (> "
-            f"MAX_MATRIX_BYTES, {MAX_MATRIX_BYTES / 2**20:.0f} MiB): decode shorter windows "
-            "for the fast form."
+            f"a {n_times}-sample window makes a {size / 2**20:.0f} MiB matrix (above "
+            f"MAX_MATRIX_BYTES, {MAX_MATRIX_BYTES / 2**20:.0f} MiB); decode shorter windows "
+            "for the fast form"
         )
     replacement = MatrixFilterBank(impulse_response(bank, n_chans, n_times))
     x = torch.randn(
@@ -100,8 +100,8 @@ def matrix_filter_bank(bank: nn.Module, n_chans: int, n_times: int) -> MatrixFil
     err = float((got - expected).abs().max() / expected.abs().max().clamp_min(1e-300))
     if not err <= REWRITE_RTOL:
         raise BadInputError(
-            f"{type(bank).__name__} is not one linear filter for every channel "
-            f"(matrix form off by {err:.2g}): export it without the rewrite."
+            f"{type(bank).__name__} is not one linear filter for every channel (its matrix "
+            f"form is off by {err:.2g})"
         )
     return replacement.float()
 
