@@ -2,7 +2,8 @@
 
 PhysionetMI online setting: 64 channels at 160 Hz, 2 s windows (320 samples), 2 classes, one
 decision (batch 1) per 0.1 s chunk (16 samples). Every exportable torch model of the zoo is built
-(seed 0), exported with ``eegdec.online.onnx.export_onnx`` and timed ``--runs`` times after a
+(seed 0), exported with ``eegdec.online.onnx.export_onnx`` (braindecode's filter banks as
+one matrix product, ``eegdec.online.onnx_rewrite``) and timed ``--runs`` times after a
 warm-up, the three taking turns call by call: the PyTorch forward pass
 (``torch.set_num_threads(1)``, inference mode), the ONNX Runtime forward pass
 (``OnnxModel(threads=1)``), and end to end: ``Decoder.push`` of one chunk on the ONNX model,

@@ -13,6 +13,7 @@ from braindecode.models import FBLightConvNet, FBMSNet
 from braindecode.modules import FilterBankLayer
 
 from eegdec.models import create_model
+from eegdec.online import onnx_rewrite
 from eegdec.online.onnx_rewrite import (
     MatrixFilterBank,
     impulse_response,
@@ -129,6 +130,19 @@ def test_a_bank_that_is_not_linear_is_kept_with_a_warning() -> None:
     assert isinstance(rewritten[0], SquaredBank) and rewritten is not model
 
 
+def test_a_window_too_long_for_the_matrix_keeps_the_fft_with_a_warning(monkeypatch) -> None:
+    model = MODELS["ifnet"]()  # 2 bands: a 2 x 500 x 500 float32 matrix is 2,000,000 bytes
+    monkeypatch.setattr(onnx_rewrite, "MAX_MATRIX_BYTES", 1_999_999)
+    with pytest.warns(UserWarning, match="500-sample window makes a 2 MiB matrix"):
+        rewritten = without_fft_filter_banks(model, C, T)
+    assert type(rewritten.model.spectral_filtering) is FilterBankLayer
+    monkeypatch.setattr(onnx_rewrite, "MAX_MATRIX_BYTES", 2_000_000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rewritten = without_fft_filter_banks(model, C, T)
+    assert type(rewritten.model.spectral_filtering) is MatrixFilterBank
+
+
 @pytest.mark.parametrize("name", ["fbcnet", "ifnet"])
 def test_onnx_export_has_no_dft_and_matches_pytorch(name: str, tmp_path: Path) -> None:
     onnx = pytest.importorskip("onnx", reason="onnx is missing: pip install -e '.[online]'")
@@ -147,3 +161,30 @@ def test_onnx_export_has_no_dft_and_matches_pytorch(name: str, tmp_path: Path) -
     np.testing.assert_allclose(OnnxModel(path).logits(x.numpy()), expected, rtol=0, atol=1e-4)
     assert type(model.model.spectral_filtering) is FilterBankLayer
     assert all(torch.equal(model.state_dict()[k], v) for k, v in state.items())
+
+
+def test_an_exported_fbcnet_decoder_decides_as_the_torch_one(tmp_path: Path) -> None:
+    """Decoder.export (the path of `eegdec export`) gets the rewrite; the decoder loaded back
+    gives the torch decoder's probabilities, and the torch decoder keeps its FFT bank."""
+    onnx = pytest.importorskip("onnx", reason="onnx is missing: pip install -e '.[online]'")
+    pytest.importorskip("onnxruntime", reason="onnxruntime is missing: pip install -e '.[online]'")
+    from eegdec.online.decoder import Decoder, torch_model
+
+    model = MODELS["fbcnet"]()
+    decoder = Decoder(
+        torch_model(model),
+        ch_names=[f"C{i}" for i in range(C)],
+        sfreq=SFREQ,
+        classes=["left", "right", "feet"],
+        window_s=T / SFREQ,
+        hop_s=0.2,
+    )
+    decoder.export(tmp_path / "decoder")
+    proto = onnx.load(tmp_path / "decoder" / "model.onnx")
+    assert "DFT" not in {node.op_type for g in (proto.graph, *proto.functions) for node in g.node}
+    loaded = Decoder.from_export(tmp_path / "decoder")
+    stream = np.random.default_rng(4).standard_normal((C, 2 * T)) * 1e-5  # volts, 4 s
+    ours, theirs = decoder.push(stream), loaded.push(stream)
+    assert len(ours) == len(theirs) == 11  # 2 s after the first window, one per 0.2 s
+    np.testing.assert_allclose([d.proba for d in theirs], [d.proba for d in ours], atol=1e-5)
+    assert type(model.model.spectral_filtering) is FilterBankLayer
