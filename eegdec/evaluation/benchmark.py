@@ -346,8 +346,8 @@ def run_benchmark(suite: Suite, out: str | Path, resume: bool = False, n_jobs: i
     ``on_cell(index, cell)`` is called before each cell. Each cell's wall time is appended to
     ``out/timings.csv``.
     """
-    from eegdec.evaluation.results import atomic_write
     from eegdec.evaluation.runner import run_protocol
+    from eegdec.paths import atomic_write
 
     out = prepare_out(suite, out, resume)
     suite_cells = cells(suite)
@@ -411,8 +411,9 @@ def finish_benchmark(
     the run summary with its target data seen, the audit, the wall time; then the statistics and
     the fingerprint); return the summary's path and the statistics (None for an empty table)."""
     from eegdec.evaluation.fingerprint import fingerprint_line
-    from eegdec.evaluation.results import RunStore, atomic_write, summarise, summary_markdown
+    from eegdec.evaluation.results import RunStore, summarise, summary_markdown
     from eegdec.evaluation.statistics import benchmark_statistics, statistics_markdown
+    from eegdec.paths import atomic_write
 
     out = Path(out)
     atomic_write(out / "results.csv", table.to_csv(index=False).encode())

@@ -13,7 +13,8 @@ import pandas as pd
 
 from eegdec.errors import CorruptFileError
 from eegdec.evaluation.metrics import score
-from eegdec.evaluation.results import RunStore, _atomic_write
+from eegdec.evaluation.results import RunStore
+from eegdec.paths import atomic_write
 
 FOLD_KEYS = ("dataset", "protocol", "model", "subject", "session", "fold", "n_calib")
 GROUP_KEYS = ("dataset", "protocol", "model", "n_calib")
@@ -88,6 +89,6 @@ def write_ensemble(store: RunStore) -> str:
     """Write ``RUN_DIR/ensemble.csv`` (per fold) and ``ensemble.md``; return the markdown."""
     folds = ensemble_rows(store)
     text = ensemble_markdown(ensemble_table(folds))
-    _atomic_write(store.root / "ensemble.csv", folds.to_csv(index=False).encode())
-    _atomic_write(store.root / "ensemble.md", text.encode())
+    atomic_write(store.root / "ensemble.csv", folds.to_csv(index=False).encode())
+    atomic_write(store.root / "ensemble.md", text.encode())
     return text

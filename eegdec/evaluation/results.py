@@ -55,6 +55,7 @@ import pandas as pd
 from eegdec.errors import BadInputError, CorruptFileError
 from eegdec.evaluation.metrics import METRICS
 from eegdec.evaluation.stream_metrics import STREAM_METRICS
+from eegdec.paths import atomic_write
 
 log = logging.getLogger(__name__)
 COLUMNS: tuple[str, ...] = (
@@ -273,18 +274,6 @@ def _line(fields: list[str]) -> str:
     return buf.getvalue().removesuffix("\n")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
-atomic_write = _atomic_write  # the same guarantee for folders other modules own
-
 
 class RunStore:
     """Read and write one run directory (safe across processes)."""
@@ -306,7 +295,7 @@ class RunStore:
         for sub in ("predictions", "curves", "logs"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         text = yaml.safe_dump({"config_hash": digest, **config}, sort_keys=False)
-        _atomic_write(self.root / "config.yaml", text.encode())
+        atomic_write(self.root / "config.yaml", text.encode())
 
     @property
     def config_path(self) -> Path:
@@ -359,7 +348,7 @@ class RunStore:
 
     def _write_lines(self, lines: Iterable[str]) -> None:
         text = "".join(f"{line}\n" for line in (",".join(COLUMNS), *lines))
-        _atomic_write(self.results_path, text.encode())
+        atomic_write(self.results_path, text.encode())
 
     def _checked(self, digest: str | None) -> Valid:
         """The valid rows, after moving the rejected lines aside (hold the lock)."""
@@ -373,7 +362,7 @@ class RunStore:
             writer.writerow(REJECTED_COLUMNS)
         stamp = time.strftime("%Y-%m-%d %H:%M:%S")
         writer.writerows((stamp, number, reason, line) for number, reason, line in rejected)
-        _atomic_write(self.rejected_path, old + buf.getvalue().encode())
+        atomic_write(self.rejected_path, old + buf.getvalue().encode())
         self._write_lines(line for _, line, _ in valid.values())
         where = f"moved to {self.rejected_path}"
         messages = [f"{self.results_path} line {number}: {reason}; {where}"
@@ -437,24 +426,24 @@ class RunStore:
         buf = io.BytesIO()
         np.savez(buf, **{k: np.asarray(v) for k, v in arrays.items()})
         path = self.root / kind / f"{fid}.npz"
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
         return path
 
     def save_curve(self, fid: str, history: pd.DataFrame) -> Path:
         path = self.root / "curves" / f"{fid}.csv"
-        _atomic_write(path, history.to_csv(index=False).encode())
+        atomic_write(path, history.to_csv(index=False).encode())
         return path
 
     def save_timecourse(self, fid: str, curve: pd.DataFrame) -> Path:
         """``timecourse/<fid>.csv``: pseudo-online accuracy per bin of time since cue onset."""
         path = self.root / "timecourse" / f"{fid}.csv"
-        _atomic_write(path, curve.to_csv(index=False).encode())
+        atomic_write(path, curve.to_csv(index=False).encode())
         return path
 
     def save_selection(self, fid: str, table: pd.DataFrame) -> Path:
         """``selection/<fid>.csv``: the inner scores behind the fold's ``selected`` params."""
         path = self.root / "selection" / f"{fid}.csv"
-        _atomic_write(path, table.to_csv(index=False).encode())
+        atomic_write(path, table.to_csv(index=False).encode())
         return path
 
     def read_selection(self, fid: str | FoldId) -> pd.DataFrame:
@@ -479,14 +468,14 @@ class RunStore:
         buf = io.BytesIO()
         torch.save(payload, buf)
         path = self.root / "checkpoints" / f"{fid}.pt"
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
         return path
 
     def save_split(self, fid: str, record: dict[str, Any]) -> Path:
         """``splits/<fid>.json``: the fold's train and test trials (see
         :func:`eegdec.evaluation.audit.split_record`)."""
         path = self.root / "splits" / f"{fid}.json"
-        _atomic_write(path, json.dumps(record, default=str).encode())
+        atomic_write(path, json.dumps(record, default=str).encode())
         return path
 
     def read_split(self, fid: str | FoldId) -> dict[str, Any] | None:
@@ -506,7 +495,7 @@ class RunStore:
 
     def write_audit(self, table: pd.DataFrame) -> Path:
         """``audit.csv`` (see :func:`eegdec.evaluation.audit.audit_run`)."""
-        _atomic_write(self.audit_path, table.to_csv(index=False).encode())
+        atomic_write(self.audit_path, table.to_csv(index=False).encode())
         return self.audit_path
 
     @property
@@ -530,7 +519,7 @@ class RunStore:
         with self._lock():
             fps = self.read_fingerprints() + [{"started": time.strftime("%Y-%m-%d %H:%M:%S"),
                                                 **fp}]
-            _atomic_write(self.fingerprint_path, json.dumps(fps, indent=1).encode())
+            atomic_write(self.fingerprint_path, json.dumps(fps, indent=1).encode())
 
     # -- readers -----------------------------------------------------------------------------
     def artefacts(self, kind: str) -> list[tuple[FoldId, Path]]:
@@ -571,8 +560,8 @@ class RunStore:
         table = summarise(self.read_rows())
         fps = self.read_fingerprints()
         ran = "".join(f"\nRan with: {fingerprint_line(fp)}\n" for fp in fps[-1:])
-        _atomic_write(self.root / "summary.csv", table.to_csv(index=False).encode())
-        _atomic_write(self.root / "summary.md", (summary_markdown(table) + ran).encode())
+        atomic_write(self.root / "summary.csv", table.to_csv(index=False).encode())
+        atomic_write(self.root / "summary.md", (summary_markdown(table) + ran).encode())
         return table
 
 

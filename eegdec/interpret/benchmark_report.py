@@ -24,6 +24,7 @@ from eegdec.interpret.benchmark_plots import (
     plot_paired,
 )
 from eegdec.interpret.report import _CSS, Section, _img, _table
+from eegdec.paths import atomic_write
 
 REPORT_NAME = "benchmark_report.html"
 
@@ -190,10 +191,7 @@ def write_benchmark_report(
     path = Path(out_dir) / REPORT_NAME
     text = render_benchmark_report(table, stats, pair)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, text.encode("utf-8"))
     except OSError as exc:
         raise BadInputError(
             f"Cannot write {path} ({exc.strerror or exc}): pass an output folder you can write to."

@@ -18,6 +18,7 @@ import pandas as pd
 
 from eegdec.errors import BadInputError, EEGDecError
 from eegdec.evaluation.results import FoldId, RunStore, read_npz
+from eegdec.paths import atomic_write
 
 ROW_COLUMNS = ("model", "subject", "session", "fold", "seed", "n_calib", "n_train", "n_test",
                "accuracy", "balanced_accuracy", "kappa", "fit_seconds")
@@ -349,11 +350,8 @@ def write_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         raise BadInputError(f"--out {path} is a folder: pass the HTML file to write, e.g. "
                             f"{path / 'report.html'}.")
     text = render_report(run_dir)
-    tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        atomic_write(path, text.encode("utf-8"))
     except OSError as exc:
         raise BadInputError(f"Cannot write {path} ({exc.strerror or exc}): pass --out a file in "
                             "a folder you can write to.") from exc

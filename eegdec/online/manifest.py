@@ -28,7 +28,7 @@ import numpy as np
 
 from eegdec._version import __version__
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError
-from eegdec.paths import file_sha256
+from eegdec.paths import atomic_write, file_sha256
 
 FORMAT_VERSION = 1
 MODEL_FILE, MANIFEST_FILE = "model.onnx", "manifest.json"
@@ -36,19 +36,6 @@ REQUIRED = ("model", "channels", "sfreq", "window_s", "hop_s", "classes", "unit_
             "preprocessing", "alignment")
 REEXPORT = "re-export with `eegdec export RUN_DIR --format onnx`"
 
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and one rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def write_export(folder: str | os.PathLike, onnx: str | os.PathLike | bytes,

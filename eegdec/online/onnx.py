@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from eegdec.errors import BadInputError, CorruptFileError, DataNotFoundError
-from eegdec.online.manifest import REEXPORT, atomic_write
+from eegdec.online.manifest import REEXPORT
+from eegdec.paths import atomic_write
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
