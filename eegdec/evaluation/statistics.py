@@ -33,6 +33,8 @@ from eegdec.errors import BadInputError
 # The columns that split a table into independent comparisons (those present are used), the
 # ones of them a meta-analysis pools over, and the cut-offs of MOABB's tests.
 GROUP_KEYS = ("dataset", "paradigm", "classes", "protocol", "n_calib")
+PAIR_COLUMNS = ("pipe1", "pipe2", "nsub", "score1", "score2", "diff", "smd", "p", "test",
+                "significant")  # a row of paired_comparisons after its group keys
 POOLED_KEYS = ("dataset", "classes")
 PERM_CUTOFF = 20  # fewer subjects: permutation test; more: Wilcoxon (MOABB's perm_cutoff)
 EXACT_CUTOFF = 13  # up to this many subjects MOABB enumerates every sign flip
@@ -193,20 +195,7 @@ def paired_comparisons(
                     "significant": p < alpha,
                 }
             )
-    columns = [
-        *keys,
-        "pipe1",
-        "pipe2",
-        "nsub",
-        "score1",
-        "score2",
-        "diff",
-        "smd",
-        "p",
-        "test",
-        "significant",
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    return pd.DataFrame(rows, columns=[*keys, *PAIR_COLUMNS])
 
 
 def meta_analysis(pairs: pd.DataFrame, alpha: float = ALPHA) -> pd.DataFrame:
@@ -260,7 +249,9 @@ def benchmark_statistics(
     }
 
 
-def _label(row: pd.Series, keys: list[str]) -> str:
+def group_label(row: pd.Series | dict, keys: list[str]) -> str:
+    """``dataset, paradigm, classes, protocol[, N=n]`` of a row: the values of ``keys`` it
+    has, ``n_calib`` as ``N=n``."""
     parts = []
     for k in keys:
         value = row[k]
@@ -269,7 +260,11 @@ def _label(row: pd.Series, keys: list[str]) -> str:
                 parts.append(f"N={int(value)}")
         elif pd.notna(value) and str(value):
             parts.append(str(value))
-    return ", ".join(parts).replace("|", "\\|")  # a class set "a|b" inside a Markdown cell
+    return ", ".join(parts)
+
+
+def _label(row: pd.Series, keys: list[str]) -> str:
+    return group_label(row, keys).replace("|", "\\|")  # a class set "a|b" in a Markdown cell
 
 
 def _p(p: float) -> str:

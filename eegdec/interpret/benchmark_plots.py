@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from eegdec.evaluation import statistics
 from eegdec.evaluation.statistics import GROUP_KEYS, POOLED_KEYS
 from eegdec.interpret.topomap import _figure
 
@@ -23,15 +24,7 @@ MAX_COLUMNS = 4  # panels per row
 def group_label(row: pd.Series | dict, keys: list[str] | None = None) -> str:
     """``dataset, classes, protocol[, N=n]`` of a row (the keys it has)."""
     keys = keys or [k for k in GROUP_KEYS if k in row and k != "paradigm"]
-    parts = []
-    for k in keys:
-        value = row[k]
-        if k == "n_calib":
-            if pd.notna(value):
-                parts.append(f"N={int(value)}")
-        elif pd.notna(value) and str(value):
-            parts.append(str(value).replace("|", "/"))
-    return ", ".join(parts)
+    return statistics.group_label(row, keys).replace("|", "/")
 
 
 def _offline(frame: pd.DataFrame) -> pd.DataFrame:

@@ -15,7 +15,11 @@ from pathlib import Path
 import pandas as pd
 
 from eegdec.errors import BadInputError
-from eegdec.evaluation.statistics import benchmark_statistics, statistics_markdown
+from eegdec.evaluation.statistics import (
+    PAIR_COLUMNS,
+    benchmark_statistics,
+    statistics_markdown,
+)
 from eegdec.interpret.benchmark_plots import (
     group_label,
     plot_benchmark_scores,
@@ -39,20 +43,7 @@ def best_pair(stats: dict[str, pd.DataFrame]) -> tuple[str, str] | None:
 def _pairs_table(pairs: pd.DataFrame) -> str:
     better = pairs[pairs["diff"] > 0].copy()
     better.insert(0, "group", [group_label(r) for _, r in better.iterrows()])
-    cols = [
-        "group",
-        "pipe1",
-        "pipe2",
-        "nsub",
-        "score1",
-        "score2",
-        "diff",
-        "smd",
-        "p",
-        "test",
-        "significant",
-    ]
-    return _table(better[cols].rename(columns={"smd": "SMD (d_z)"}))
+    return _table(better[["group", *PAIR_COLUMNS]].rename(columns={"smd": "SMD (d_z)"}))
 
 
 def scores_section(stats: dict[str, pd.DataFrame]) -> Section:
