@@ -117,7 +117,9 @@ def default_grid(kind: str, model: str, cfg: RunConfig) -> Grid:
     and its learning rate and a third of it. Classical pipelines: alignment none or Euclidean.
     """
     if kind != "torch":
-        return {"alignment": ["none", "euclidean"]}
+        from eegdec.preprocessing.alignment import CAUSAL_ALIGNMENTS
+
+        return {"alignment": list(CAUSAL_ALIGNMENTS)}
     from eegdec.training.recipes import load_recipe
 
     recipe = load_recipe(model, cfg.protocol)

@@ -12,13 +12,13 @@ if TYPE_CHECKING:
     from eegdec.evaluation.config import RunConfig
 
 TRANSFER_FIELDS = ("augment", "tta", "finetune", "source_select", "source_weight")
-TTA_PROTOCOLS = ("loso", "online")
 ONLINE_ONLY = ("finetune", "source_select", "source_weight")
 
 
 def check_transfer(cfg: RunConfig) -> None:
     """Normalise and check the transfer options of ``cfg`` in place (one-line errors)."""
     from eegdec.evaluation.config import flag
+    from eegdec.evaluation.protocols import get_protocol, protocol_names
     from eegdec.training.augmentation import parse_augment
     from eegdec.training.finetune import check_strategy
     from eegdec.training.tta import check_tta
@@ -36,9 +36,10 @@ def check_transfer(cfg: RunConfig) -> None:
     if cfg.source_select is not None and cfg.source_select < 1:
         raise BadInputError(f"--source-select must be a positive number of source subjects, "
                             f"got {cfg.source_select}.")
-    if cfg.tta is not None and cfg.protocol not in TTA_PROTOCOLS:
+    if cfg.tta is not None and not get_protocol(cfg.protocol).test_time_adaptation:
+        adapting = [n for n in protocol_names() if get_protocol(n).test_time_adaptation]
         raise BadInputError(f"--tta adapts to a new subject: use it with --protocol "
-                            f"{' or '.join(TTA_PROTOCOLS)}, not {cfg.protocol}.")
+                            f"{' or '.join(adapting)}, not {cfg.protocol}.")
     for name in ONLINE_ONLY:
         if getattr(cfg, name) not in (None, False) and cfg.protocol != "online":
             raise BadInputError(

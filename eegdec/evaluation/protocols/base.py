@@ -109,6 +109,7 @@ class Protocol:
     # What the leakage audit (eegdec.evaluation.audit) forbids to overlap: trials always,
     # sessions for "cross-session", subjects (beyond calibration trials) for "cross-subject".
     scope: ClassVar[str] = "within"
+    test_time_adaptation: ClassVar[bool] = False  # True: its run applies --tta (training.tta)
 
     def plan(self, subjects: Iterable[EpochsData], specs: list[ModelSpec], cfg: RunConfig,
              done: set[str]) -> Iterator[Unit]:

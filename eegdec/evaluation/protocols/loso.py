@@ -69,6 +69,7 @@ class LeaveOneSubjectOut(CrossSubjectProtocol):
 
     name = "loso"
     description = "train on the other subjects, test each session of the held-out one"
+    test_time_adaptation = True
 
     def todo(self, target: EpochsData, spec: ModelSpec, seed: int, cfg: RunConfig,
              done: set[str]) -> list[Any]:

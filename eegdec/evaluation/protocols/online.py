@@ -127,6 +127,7 @@ class OnlineCalibration(CrossSubjectProtocol):
     name = "online"
     default_seeds = (1, 2, 3)
     description = "pre-train on other subjects, calibrate on N target trials, decode the rest"
+    test_time_adaptation = True
 
     def todo(self, target: EpochsData, spec: ModelSpec, seed: int, cfg: RunConfig,
              done: set[str]) -> list[Any]:
