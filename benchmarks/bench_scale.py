@@ -219,6 +219,13 @@ def _measure(
     return row
 
 
+def _size(text: str) -> int:
+    try:
+        return memlimit.parse_size(text)
+    except ValueError as exc:  # argparse would print only "invalid value"
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def main(argv: list[str] | None = None) -> list[dict]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cache", type=Path, required=True, help="epoch cache folder")
@@ -252,7 +259,7 @@ def main(argv: list[str] | None = None) -> list[dict]:
     )
     parser.add_argument(
         "--cgroup-limit",
-        type=memlimit.parse_size,
+        type=_size,
         default=None,
         metavar="SIZE",
         help="run each point in a memory cgroup of SIZE (2G)",

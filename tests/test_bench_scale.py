@@ -3,6 +3,7 @@ and a set's files can be evicted from the page cache (the "larger than memory" r
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -36,7 +37,7 @@ def test_run_limited_completes_under_the_limit_and_is_oom_killed_above_it():
     big = memlimit.run_limited([sys.executable, "-c", ALLOC.format(mb=600)], 200 * 2**20)
     assert big.oom_killed and big.returncode == -9
     assert big.cgroup_peak_mb <= 200 and big.seconds > 0
-    assert not list(memlimit.ROOT.glob("eegdec-bench-*"))  # groups removed
+    assert not list(memlimit.ROOT.glob(f"eegdec-bench-{os.getpid()}-*"))  # groups removed
 
 
 @pytest.mark.skipif(memlimit.resident_mb([]) is None, reason="util-linux fincore not installed")
