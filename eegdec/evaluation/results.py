@@ -447,20 +447,10 @@ class RunStore:
         return path
 
     def read_selection(self, fid: str | FoldId) -> pd.DataFrame:
-        path = self.root / "selection" / f"{_fid(fid)}.csv"
-        try:
-            return pd.read_csv(path)
-        except (OSError, ValueError) as exc:
-            raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") \
-                from exc
+        return self._read_fold_csv("selection", fid)
 
     def read_timecourse(self, fid: str | FoldId) -> pd.DataFrame:
-        path = self.root / "timecourse" / f"{_fid(fid)}.csv"
-        try:
-            return pd.read_csv(path)
-        except (OSError, ValueError) as exc:
-            raise CorruptFileError(f"Cannot read {path}: delete it and re-run that fold.") \
-                from exc
+        return self._read_fold_csv("timecourse", fid)
 
     def save_checkpoint(self, fid: str, payload: dict[str, Any]) -> Path:
         import torch
@@ -540,7 +530,10 @@ class RunStore:
         return read_npz(self.root / kind / f"{_fid(fid)}.npz")
 
     def read_curve(self, fid: str | FoldId) -> pd.DataFrame:
-        path = self.root / "curves" / f"{_fid(fid)}.csv"
+        return self._read_fold_csv("curves", fid)
+
+    def _read_fold_csv(self, kind: str, fid: str | FoldId) -> pd.DataFrame:
+        path = self.root / kind / f"{_fid(fid)}.csv"
         try:
             return pd.read_csv(path)
         except (OSError, ValueError) as exc:
