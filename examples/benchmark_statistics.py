@@ -22,7 +22,7 @@ import pandas as pd
 from eegdec.evaluation.config import RunConfig
 from eegdec.evaluation.runner import run_protocol
 from eegdec.evaluation.statistics import benchmark_statistics, statistics_markdown
-from eegdec.interpret.benchmark_report import best_pair, write_benchmark_report
+from eegdec.interpret.benchmark_report import save_benchmark_figures, write_benchmark_report
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 MODELS = ["csp-lda", "ts-lr", "mdm"]
@@ -36,29 +36,6 @@ def datasets() -> list[tuple[str, list[int] | None]]:
         return [("PhysionetMI", list(range(1, 15))), *sim]
     print(f"{DATA} not found: PhysionetMI skipped, simulated data only.")
     return sim
-
-
-def save_figures(table: pd.DataFrame, stats: dict, folder: Path) -> None:
-    """The report's figures as PNG files (for docs/results.md)."""
-    from eegdec.interpret.benchmark_plots import (
-        plot_benchmark_scores,
-        plot_meta_analysis,
-        plot_paired,
-    )
-    from eegdec.interpret.plots import figure_png
-
-    first, second = best_pair(stats)
-    figures = {
-        "benchmark_scores.png": plot_benchmark_scores(stats["subjects"], stats["scores"]),
-        "benchmark_paired.png": plot_paired(
-            stats["subjects"], stats["pairs"], stats["scores"], first, second
-        ),
-        "benchmark_meta.png": plot_meta_analysis(stats["pairs"], stats["meta"], first, second),
-    }
-    folder.mkdir(parents=True, exist_ok=True)
-    for name, fig in figures.items():
-        (folder / name).write_bytes(figure_png(fig))
-        print(f"wrote {folder / name}")
 
 
 def main() -> None:
@@ -101,7 +78,8 @@ def main() -> None:
     print(statistics_markdown(stats))
     print(write_benchmark_report(table, out, stats))
     if args.figures:
-        save_figures(table, stats, Path(args.figures))
+        for path in save_benchmark_figures(stats, args.figures):
+            print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -126,7 +126,7 @@ def test_command_ends_with_statistics_and_report(tmp_path, capsys):
     out = tmp_path / "b"
     argv = ["benchmark", "--datasets", "SimMI-2class", "SimMI-4class", "--pipelines", "csp-lda",
             "ts-lr", "--protocols", "within-co", "--subjects", "1", "2", "3", "--out", str(out),
-            "--quiet"]
+            "--figures", str(tmp_path / "png"), "--quiet"]
     assert main(argv) == 0
     printed = capsys.readouterr().out
     pairs = pd.read_csv(out / "statistics" / "pairs.csv")
@@ -139,6 +139,9 @@ def test_command_ends_with_statistics_and_report(tmp_path, capsys):
     assert "## Statistics" in (out / "summary.md").read_text() and "## Statistics" in printed
     html = (out / "benchmark_report.html").read_text()
     assert "report: " in printed and html.count("<img") >= 2
+    pngs = sorted(p.name for p in (tmp_path / "png").iterdir())  # no online protocol: no curve
+    assert pngs == ["benchmark_meta.png", "benchmark_paired.png", "benchmark_scores.png"]
+    assert all((tmp_path / "png" / n).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for n in pngs)
 
 
 @requires_shared

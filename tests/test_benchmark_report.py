@@ -9,7 +9,11 @@ from test_report_html import _check_self_contained, _parse
 from eegdec.errors import BadInputError
 from eegdec.evaluation.statistics import benchmark_statistics, binomial_chance
 from eegdec.interpret.benchmark_plots import plot_meta_analysis, plot_paired
-from eegdec.interpret.benchmark_report import best_pair, write_benchmark_report
+from eegdec.interpret.benchmark_report import (
+    best_pair,
+    save_benchmark_figures,
+    write_benchmark_report,
+)
 
 SECTIONS = (
     "Scores per dataset and pipeline",
@@ -46,6 +50,20 @@ def test_one_pipeline_one_dataset_and_nan_scores(benchmark_table, tmp_path):
     holes.loc[holes.index[::7], "accuracy"] = np.nan
     text = write_benchmark_report(holes, tmp_path / "c").read_text()
     assert _check_self_contained(text) == 4
+
+
+def test_figures_as_png_match_the_report(benchmark_table, tmp_path):
+    stats = benchmark_statistics(benchmark_table)
+    paths = save_benchmark_figures(stats, tmp_path / "all", prefix="suite")
+    assert [p.name for p in paths] == [
+        "suite_scores.png", "suite_paired.png", "suite_meta.png", "suite_calibration.png"]
+    assert all(p.read_bytes()[:4] == b"\x89PNG" and p.stat().st_size > 5000 for p in paths)
+    one_pipe = benchmark_statistics(benchmark_table[benchmark_table.model == "good"])
+    names = [p.name for p in save_benchmark_figures(one_pipe, tmp_path / "one")]
+    assert names == ["benchmark_scores.png", "benchmark_calibration.png"]  # as the report
+    (tmp_path / "file").write_text("")
+    with pytest.raises(BadInputError, match="Cannot write .*folder you can write to"):
+        save_benchmark_figures(stats, tmp_path / "file")
 
 
 def test_pair_choice(benchmark_table, tmp_path):

@@ -10,6 +10,7 @@ Examples:
   eegdec benchmark benchmarks/shared_suite.yaml --subjects 1 4 --epochs 1 \\
       --pipelines csp-lda ts-lr --out runs/quick
   eegdec benchmark benchmarks/shared_suite.yaml --out runs/shared --resume
+  eegdec benchmark benchmarks/shared_suite.yaml --out runs/shared --resume --figures docs/img
   eegdec benchmark --datasets SimMI-2class SimMI-4class --pipelines csp-lda ts-lr \\
       --protocols within-cv loso --subjects 1 2 3
 """
@@ -61,6 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
       "Example: --backend dask")
     a("--device", default="auto", choices=["cpu", "cuda", "auto"],
       help="where torch models train (default: auto). Example: --device cuda")
+    a("--figures", default=None, metavar="DIR",
+      help="also save the report's figures as PNG files in DIR (benchmark_scores.png, "
+           "_paired, _meta, _calibration). Example: --figures docs/img")
     a("--quiet", action="store_true", help="print only the final summary. Example: --quiet")
 
 
@@ -118,5 +122,10 @@ def command(args: argparse.Namespace) -> int:
         from eegdec.interpret.benchmark_report import write_benchmark_report
 
         line += f", report: {write_benchmark_report(table, out, stats)}"
+        if args.figures:
+            from eegdec.interpret.benchmark_report import save_benchmark_figures
+
+            paths = save_benchmark_figures(stats, args.figures)
+            line += f", figures: {', '.join(str(p) for p in paths)}"
     print(line)
     return 0

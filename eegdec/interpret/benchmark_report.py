@@ -33,6 +33,16 @@ from eegdec.paths import atomic_write
 REPORT_NAME = "benchmark_report.html"
 
 
+def _has_offline(scores: pd.DataFrame) -> bool:
+    """Whether some scores are offline (no calibration size): the scores figure draws those."""
+    return "n_calib" not in scores or bool(scores["n_calib"].isna().any())
+
+
+def _has_calibration(scores: pd.DataFrame) -> bool:
+    """Whether some scores have a calibration size: the accuracy-vs-N figure draws those."""
+    return "n_calib" in scores and bool(scores["n_calib"].notna().any())
+
+
 def best_pair(stats: dict[str, pd.DataFrame]) -> tuple[str, str] | None:
     """The two pipelines with the highest mean score over all groups (None with fewer)."""
     means = stats["scores"].groupby("pipeline", sort=False)["mean"].mean()
@@ -58,10 +68,9 @@ def scores_section(stats: dict[str, pd.DataFrame]) -> Section:
     scores = stats["scores"]
     table = scores.assign(group=[group_label(r) for _, r in scores.iterrows()])
     table = table[["group", "pipeline", "mean", "std", "n_subjects", "chance"]]
-    offline = scores["n_calib"].isna() if "n_calib" in scores else pd.Series(True, scores.index)
     figure = (
         _img(plot_benchmark_scores(stats["subjects"], scores), "scores per dataset")
-        if offline.any()
+        if _has_offline(scores)
         else ""
     )
     sec.body = figure + _table(table)
@@ -122,7 +131,7 @@ def meta_section(stats: dict[str, pd.DataFrame], pair: tuple[str, str] | None) -
 
 def calibration_section(stats: dict[str, pd.DataFrame]) -> Section | None:
     scores = stats["scores"]
-    if "n_calib" not in scores or scores["n_calib"].isna().all():
+    if not _has_calibration(scores):
         return None
     sec = Section(
         "Accuracy vs calibration trials",
@@ -170,6 +179,41 @@ def render_benchmark_report(
         f"<p>Written by eegdec {__version__} from {n_folds} fold rows.</p>\n{body}\n"
         f"<h2>Statistics as Markdown</h2>\n<pre>{markdown}</pre>\n</body></html>\n"
     )
+
+
+def save_benchmark_figures(
+    stats: dict[str, pd.DataFrame],
+    folder: str | os.PathLike,
+    pair: tuple[str, str] | None = None,
+    prefix: str = "benchmark",
+) -> list[Path]:
+    """The report's figures as PNG files in ``folder`` (``<prefix>_scores.png``,
+    ``_paired.png``, ``_meta.png``, ``_calibration.png``; those whose input is missing are
+    skipped, as the report notes them); return the paths written."""
+    from eegdec.interpret.plots import figure_png
+
+    scores, pairs, meta = stats["scores"], stats["pairs"], stats["meta"]
+    pair = pair or best_pair(stats)
+    figures = {}
+    if _has_offline(scores):
+        figures["scores"] = lambda: plot_benchmark_scores(stats["subjects"], scores)
+    if pair is not None and not pairs.empty:
+        figures["paired"] = lambda: plot_paired(stats["subjects"], pairs, scores, *pair)
+    if pair is not None and not meta.empty:
+        figures["meta"] = lambda: plot_meta_analysis(pairs, meta, *pair)
+    if _has_calibration(scores):
+        figures["calibration"] = lambda: plot_calibration_curves(stats["subjects"], scores)
+    folder = Path(folder)
+    written = []
+    for name, draw in figures.items():
+        path = folder / f"{prefix}_{name}.png"
+        try:
+            atomic_write(path, figure_png(draw()))
+        except OSError as exc:
+            raise BadInputError(f"Cannot write {path} ({exc.strerror or exc}): pass a "
+                                "folder you can write to.") from exc
+        written.append(path)
+    return written
 
 
 def write_benchmark_report(
