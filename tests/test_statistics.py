@@ -243,3 +243,15 @@ def test_nan_scores_and_a_single_pipeline(benchmark_table):
     single = benchmark_statistics(benchmark_table[benchmark_table.model == "good"])
     assert single["pairs"].empty and single["meta"].empty
     assert "No pair of pipelines" in statistics_markdown(single)
+
+
+def test_paradigm_variants_are_paired_with_their_base(benchmark_table):
+    """A FilterBankSSVEP pipeline scored the SSVEP trials: one group, one paired test."""
+    table = benchmark_table[(benchmark_table.dataset == "SimA")
+                            & (benchmark_table.protocol == "within-cv")
+                            & benchmark_table.model.isin(["good", "bad"])].copy()
+    table["paradigm"] = np.where(table.model == "good", "FilterBankSSVEP", "SSVEP")
+    stats = benchmark_statistics(table)
+    assert set(stats["scores"]["paradigm"]) == {"SSVEP"}
+    pair = stats["pairs"].query("pipe1 == 'good' and pipe2 == 'bad'")
+    assert len(pair) == 1 and pair["nsub"].item() == 10 and pair["p"].item() < 0.01

@@ -42,6 +42,16 @@ NOT_MI = frozenset({"rest"})
 VARIANTS: dict[str, tuple[str, ...]] = {"SSVEP": ("FilterBankSSVEP",)}
 
 
+def base_paradigm(paradigm: str) -> str:
+    """The paradigm whose trials a variant of :data:`VARIANTS` shares (``FilterBankSSVEP`` ->
+    ``SSVEP``); any other name unchanged. Pipelines of a paradigm and its variants scored the
+    same trials, so their scores are paired."""
+    for base, variants in VARIANTS.items():
+        if paradigm in variants:
+            return base
+    return paradigm
+
+
 def check_paradigm(paradigm: str) -> str:
     """Canonical paradigm name; unknown names raise :class:`UnknownNameError`."""
     key = str(paradigm).lower().replace("_", "").replace("-", "")

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from eegdec.data.paradigms import base_paradigm
 from eegdec.errors import BadInputError
 
 # The columns that split a table into independent comparisons (those present are used), the
@@ -98,6 +99,9 @@ def subject_scores(table: pd.DataFrame, metric: str | None = None) -> pd.DataFra
     others = [c for c in ("pipeline", "score") if c in table and c not in (pipeline, score)]
     frame = table.drop(columns=others).rename(columns={pipeline: "pipeline", score: "score"})
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
+    if "paradigm" in frame:  # FB+MDM (FilterBankSSVEP) is paired with CCA (SSVEP): same trials
+        frame["paradigm"] = frame["paradigm"].map(
+            lambda p: base_paradigm(p) if isinstance(p, str) else p)
     keys = [*_keys(frame), "pipeline", "subject"]
     if "n_classes" not in frame and "classes" in frame:
         frame["n_classes"] = frame["classes"].astype(str).str.split(" vs ").str.len()
