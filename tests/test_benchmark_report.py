@@ -8,7 +8,11 @@ from test_report_html import _check_self_contained, _parse
 
 from eegdec.errors import BadInputError
 from eegdec.evaluation.statistics import benchmark_statistics, binomial_chance
-from eegdec.interpret.benchmark_plots import plot_meta_analysis, plot_paired
+from eegdec.interpret.benchmark_plots import (
+    plot_benchmark_scores,
+    plot_meta_analysis,
+    plot_paired,
+)
 from eegdec.interpret.benchmark_report import (
     best_pair,
     save_benchmark_figures,
@@ -91,3 +95,18 @@ def test_paired_and_meta_plots_show_the_data(benchmark_table):
     diamond = ax.collections[-1].get_offsets()[0]
     assert diamond[0] == pytest.approx(expected) and diamond[1] == 0
     assert [t.get_text() for t in ax.get_yticklabels()][-1] == "meta-effect ***"
+
+
+def test_score_panels_show_only_their_own_pipelines(benchmark_table):
+    """SSVEP pipelines on one dataset, MI ones on another: no empty slots in a panel, and a
+    pipeline keeps its colour across panels."""
+    table = benchmark_table[benchmark_table.protocol == "within-cv"].copy()
+    table.loc[(table.dataset == "SimB") & (table.model == "bad"), "model"] = "cca"
+    table = table[~((table.dataset == "SimA") & (table.model == "mid"))]
+    stats = benchmark_statistics(table)
+    fig = plot_benchmark_scores(stats["subjects"], stats["scores"])
+    ticks = [[t.get_text() for t in ax.get_xticklabels()] for ax in fig.axes if ax.has_data()]
+    assert ticks == [["good", "bad"], ["good", "mid", "cca"]]
+    colours = {ax.get_xticklabels()[0].get_text(): ax.patches[0].get_facecolor()[:3]
+               for ax in fig.axes if ax.has_data()}
+    assert len(set(colours.values())) == 1  # "good" first in both panels, one colour

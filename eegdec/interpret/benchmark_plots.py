@@ -66,19 +66,20 @@ def plot_benchmark_scores(subjects: pd.DataFrame, scores: pd.DataFrame) -> Figur
     keys = _keys(scores)
     groups = list(scores.groupby(keys, dropna=False, sort=False))
     pipelines = list(dict.fromkeys(scores["pipeline"]))
-    fig, axes = _grid(len(groups), max(2.2, 0.7 * len(pipelines) + 1), 3.2)
+    widest = max(part["pipeline"].nunique() for _, part in groups) if groups else 1
+    fig, axes = _grid(len(groups), max(2.2, 0.7 * widest + 1), 3.2)
     rng = np.random.default_rng(0)
     for ax, (_, part) in zip(axes, groups):
         points = subjects[_match(subjects, part.iloc[0], keys)]
-        for i, pipe in enumerate(pipelines):
+        present = [p for p in pipelines if (part["pipeline"] == p).any()]  # this panel's only
+        for x, pipe in enumerate(present):
             row = part[part["pipeline"] == pipe]
-            if row.empty:
-                continue
-            ax.bar(i, row["mean"].item(), 0.6, color=f"C{i}", alpha=0.45)
+            color = f"C{pipelines.index(pipe) % 10}"  # one colour per pipeline in every panel
+            ax.bar(x, row["mean"].item(), 0.6, color=color, alpha=0.45)
             y = points.loc[points["pipeline"] == pipe, "score"].dropna()
-            ax.plot(i + rng.uniform(-0.15, 0.15, len(y)), y, "o", ms=3, color=f"C{i}")
+            ax.plot(x + rng.uniform(-0.15, 0.15, len(y)), y, "o", ms=3, color=color)
         _chance(ax, part["chance"].max())
-        ax.set_xticks(range(len(pipelines)), pipelines, rotation=30, fontsize=8)
+        ax.set_xticks(range(len(present)), present, rotation=30, fontsize=8)
         ax.set_ylim(0, 1.02)
         ax.set_title(group_label(part.iloc[0]), fontsize=8)
         ax.set_ylabel("score (per subject)", fontsize=8)
