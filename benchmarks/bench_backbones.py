@@ -17,11 +17,15 @@ Then the latency of one trial (forward pass, batch 1, median of 50 after 10 warm
 each model built for PhysionetMI's shape (64 channels x 641 samples at 160 Hz) on ``--device``,
 and a markdown table (``--out``/backbones_table.md; ``--write`` also puts it into
 docs/backbones.md between the accuracy-table markers). Each run directory is resumable: run the
-same command again after an interruption. Sized for 16 cores and one H200 (under 8 minutes
-with ``--epochs 10``); the CLI prints an ETA per fold and this script one per protocol.
+same command again after an interruption (with the same epochs). On the 2-core CPU machine
+the table of docs/backbones.md (``--epochs 20 --loso-epochs 3``) took 100 minutes: 78 min in
+one process beside another job, then 23 min with ``--n-jobs 2``; the CLI prints an ETA per
+fold and this script one per protocol.
 
     MOABB_DOWNLOAD_PROVIDER=upstream python benchmarks/bench_backbones.py \\
-        --data-dir ../shared/data --device cuda --n-jobs 16 --write
+        --data-dir ../shared/data --epochs 20 --loso-epochs 3 --device cpu --n-jobs 2 --write
+    MOABB_DOWNLOAD_PROVIDER=upstream python benchmarks/bench_backbones.py \\
+        --data-dir ../shared/data --device cuda --n-jobs 16 --write      # GPU: 10 epochs each
     python benchmarks/bench_backbones.py --data-dir ../shared/data --families convit \\
         --variants tiny --epochs 1 --physionet-subjects 1 2 --ssvep-subjects 1   # a smoke test
     python benchmarks/bench_backbones.py --table-only --write   # table from finished folds
@@ -59,15 +63,15 @@ def protocols(args: argparse.Namespace) -> dict[str, dict]:
             key="physionet-within", folds=5,
             argv=["--dataset", "PhysionetMI", "--paradigm", "LR", "--subjects", "1",
                   "--protocol", "within-cv", "--n-folds", "5"]),
+        f"PhysionetMI S{loso[0]}-{loso[-1]} LOSO": dict(
+            key="physionet-loso", folds=len(loso), epochs=args.loso_epochs,
+            argv=["--dataset", "PhysionetMI", "--paradigm", "LR", "--subjects",
+                  *map(str, loso), "--protocol", "loso"]),
         "SSVEPExo within-session": dict(
             key="ssvep-within", folds=2 * len(args.ssvep_subjects)
             + (7 in args.ssvep_subjects),  # subject 7 has 3 sessions, the others 2
             argv=["--dataset", "SSVEPExo", "--paradigm", "SSVEP", "--subjects",
                   *map(str, args.ssvep_subjects), "--protocol", "within-co"]),
-        f"PhysionetMI S{loso[0]}-{loso[-1]} LOSO": dict(
-            key="physionet-loso", folds=len(loso), epochs=args.loso_epochs,
-            argv=["--dataset", "PhysionetMI", "--paradigm", "LR", "--subjects",
-                  *map(str, loso), "--protocol", "loso"]),
     }
 
 
@@ -77,7 +81,8 @@ def run_all(models: list[str], args: argparse.Namespace) -> None:
     plan = protocols(args)
     todo = {label: spec["folds"] * len(models) for label, spec in plan.items()}
     started, done = time.perf_counter(), 0
-    for label, spec in plan.items():
+    # LOSO last: its folds (585 training trials each) are nearly all the cost on a CPU.
+    for label, spec in sorted(plan.items(), key=lambda kv: kv[1]["key"] == "physionet-loso"):
         epochs = spec.get("epochs") or args.epochs
         argv = ["run", *spec["argv"], "--epochs", str(epochs), "--seeds", "1",
                 "--device", args.device, "--n-jobs", str(args.n_jobs),

@@ -73,6 +73,9 @@ def test_backbone_benchmark_table_from_finished_folds(tmp_path, monkeypatch):
     assert "| model | params | PhysionetMI S1 within | PhysionetMI S1-14 LOSO |" in text
     written = docs.read_text()
     assert "placeholder" not in written and row in written and written.endswith("end\n")
+    text = bench_backbones.main(["--table-only", "--families", "convit", "--variants", "tiny",
+                                 "--out", str(out), "--epochs", "20", "--loso-epochs", "3"])
+    assert "20 epochs within subject/session and 3 in LOSO" in text
 
 
 def test_online_latency_benchmark_writes_its_section(tmp_path, capsys):
