@@ -20,12 +20,12 @@ import re
 from pathlib import Path
 
 import pandas as pd
+from doc_markers import markers, replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "models.md"
 SHARED = ROOT.parent / "shared" / "data"
-START, END = "<!-- accuracy-table:start -->", "<!-- accuracy-table:end -->"
-BENCH_START, BENCH_END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+BLOCK = "accuracy-table"
 DATASETS = {  # column label -> run settings
     "SimMI-2class S1": {"dataset": "SimMI-2class", "paradigm": "LR", "subjects": [1]},
     "PhysionetMI S1 L/R": {"dataset": "PhysionetMI", "paradigm": "LR", "subjects": [1],
@@ -74,9 +74,10 @@ def accuracies(out: Path, epochs: int) -> pd.DataFrame:
 def size_table() -> pd.DataFrame:
     """Params, MFLOPs and p50 latency parsed from bench_models.py's table in docs/models.md."""
     text = DOCS.read_text()
-    if BENCH_START not in text:
+    bench_start, bench_end = markers("bench-table")
+    if bench_start not in text:
         return pd.DataFrame()
-    block = text.split(BENCH_START, 1)[1].split(BENCH_END, 1)[0]
+    block = text.split(bench_start, 1)[1].split(bench_end, 1)[0]
     rows = {}
     for line in block.splitlines():
         cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
@@ -111,14 +112,7 @@ def write_table(out: Path, epochs: int) -> str:
     table = acc.join(sizes, how="left") if not sizes.empty else acc
     table = table[[c for c in ("params", "MFLOPs", "p50 (ms)") if c in table] + list(acc)]
     text = markdown(table.sort_index(), epochs)
-    doc = DOCS.read_text()
-    block = f"{START}\n{text}\n{END}"
-    if START in doc:
-        doc = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, doc,
-                     flags=re.S)
-    else:
-        doc = doc.rstrip("\n") + "\n\n" + block + "\n"
-    DOCS.write_text(doc)
+    replace_block(DOCS, BLOCK, text, append=True)
     return text
 
 

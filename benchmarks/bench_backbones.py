@@ -35,16 +35,16 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
 import pandas as pd
+from doc_markers import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "backbones.md"
-START, END = "<!-- backbone-accuracy:start -->", "<!-- backbone-accuracy:end -->"
+BLOCK = "backbone-accuracy"
 DEFAULT_EPOCHS = 10
 LATENCY_SHAPE = {"n_chans": 64, "n_outputs": 2, "n_times": 641, "sfreq": 160.0}  # PhysionetMI
 
@@ -178,16 +178,6 @@ def epochs_text(args: argparse.Namespace) -> str:
     return f"{args.epochs} epochs within subject/session and {args.loso_epochs} in LOSO"
 
 
-def write_docs(text: str) -> None:
-    docs = DOCS
-    doc = docs.read_text()
-    if START not in doc:
-        sys.exit(f"{docs} has no {START} marker; add the section first.")
-    block = f"{START}\n{text}\n{END}"
-    docs.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, doc,
-                           flags=re.S))
-
-
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", nargs="+", help="default: every backbone family")
@@ -227,7 +217,7 @@ def main(argv: list[str] | None = None) -> str:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "backbones_table.md").write_text(text + "\n")
     if args.write:
-        write_docs(text)
+        replace_block(DOCS, BLOCK, text)
     print(text)
     return text
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import argparse
 import platform
-import re
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
+from doc_markers import replace_block
 from torch.utils.flop_counter import FlopCounterMode
 
 from eegdec.errors import EEGDecError
@@ -25,7 +25,7 @@ from eegdec.models import create_model, list_models
 from eegdec.models.param_counts import REFERENCE, compute_param_counts, write_param_counts
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "models.md"
-START, END = "<!-- bench-table:start -->", "<!-- bench-table:end -->"
+BLOCK = "bench-table"
 
 
 def forward_flops(model: torch.nn.Module, x: torch.Tensor) -> int:
@@ -87,11 +87,7 @@ def markdown(rows: list[dict[str, object]]) -> str:
 
 def write_table(table: str, path: Path = DOCS) -> None:
     """Replace the text between the benchmark markers of ``path``."""
-    text = path.read_text()
-    if START not in text or END not in text:
-        raise SystemExit(f"{path} lacks the markers {START} ... {END}")
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.S)
-    path.write_text(pattern.sub(lambda _: f"{START}\n{table}\n{END}", text))
+    replace_block(path, BLOCK, table)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -15,15 +15,14 @@ The figures come from the command itself (``--figures``):
 from __future__ import annotations
 
 import argparse
-import re
-import sys
 from pathlib import Path
 
 import pandas as pd
+from doc_markers import replace_block
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "results.md"
-START, END = "<!-- shared-suite:start -->", "<!-- shared-suite:end -->"
+BLOCK = "shared-suite"
 
 
 def _label(row: pd.Series) -> str:
@@ -115,15 +114,6 @@ def markdown(out: Path) -> str:
     return "\n".join(lines)
 
 
-def write_docs(text: str) -> None:
-    doc = DOCS.read_text()
-    if START not in doc:
-        sys.exit(f"{DOCS} has no {START} marker; add the section first.")
-    block = f"{START}\n{text}\n{END}"
-    DOCS.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, doc,
-                           flags=re.S))
-
-
 def main(argv: list[str] | None = None) -> str:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path, help="the benchmark folder (eegdec benchmark --out)")
@@ -131,7 +121,7 @@ def main(argv: list[str] | None = None) -> str:
     args = parser.parse_args(argv)
     text = markdown(args.out)
     if args.write:
-        write_docs(text)
+        replace_block(DOCS, BLOCK, text)
     print(text)
     return text
 

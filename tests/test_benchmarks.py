@@ -46,8 +46,11 @@ def test_backbone_benchmark_table_from_finished_folds(tmp_path, monkeypatch):
 
     from eegdec.evaluation.results import COLUMNS, RunStore, fold_id
 
+    from doc_markers import markers
+
     docs = tmp_path / "backbones.md"
-    docs.write_text(f"# x\n\n{bench_backbones.START}\nplaceholder\n{bench_backbones.END}\nend\n")
+    start, end = markers(bench_backbones.BLOCK)
+    docs.write_text(f"# x\n\n{start}\nplaceholder\n{end}\nend\n")
     monkeypatch.setattr(bench_backbones, "DOCS", docs)
     out = tmp_path / "bench"
     for key, accs in (("physionet-within", [0.6, 0.8, 0.7, 0.7, 0.7]), ("ssvep-within", [0.5])):
@@ -88,3 +91,17 @@ def test_online_latency_benchmark_writes_its_section(tmp_path, capsys):
     assert "| eegnet |" in capsys.readouterr().out
     text = (tmp_path / "benchmarks.md").read_text()
     assert "## Online decoding latency (#13)" in text and "(p50 <= 10)" in text
+
+
+def test_doc_blocks_are_replaced_in_place_and_a_missing_block_is_named(tmp_path):
+    from doc_markers import markers, replace_block
+
+    doc = tmp_path / "doc.md"
+    start, end = markers("table")
+    doc.write_text(f"# Title\n\n{start}\nold\n{end}\n\nafter\n")
+    replace_block(doc, "table", "new | row")
+    assert doc.read_text() == f"# Title\n\n{start}\nnew | row\n{end}\n\nafter\n"
+    with pytest.raises(SystemExit, match=r"lacks the markers <!-- other:start -->"):
+        replace_block(doc, "other", "x")
+    replace_block(doc, "other", "x", append=True)
+    assert doc.read_text().endswith("after\n\n<!-- other:start -->\nx\n<!-- other:end -->\n")

@@ -102,16 +102,22 @@ def command(args: argparse.Namespace) -> int:
     suite_cells = cells(suite)
     reporter = BenchmarkReporter(sys.stderr, total_folds(suite_cells, out), len(suite_cells),
                                  out, quiet=args.quiet)
+
+    def interrupted() -> str:
+        reporter.close()
+        return (f"interrupted: finished folds are saved in {out}; continue with the same "
+                "command and --resume.")
+
+    # Ctrl-C stops at the next batch or fold (eegdec.interrupts); a sequential run ends there.
+    sequential = args.n_jobs == 1 and args.backend == "loky"
     try:
-        with interrupts.deferred():
+        with interrupts.deferred(interrupts.exit_after(interrupted) if sequential else None):
             table = run_benchmark(suite, out, resume=True, n_jobs=args.n_jobs,
                                   backend=args.backend, device=args.device,
                                   progress=reporter,
                                   on_cell=reporter.cell)
     except KeyboardInterrupt:
-        reporter.close()
-        print(f"interrupted: finished folds are saved in {out}; continue with the same "
-              "command and --resume.", file=sys.stderr)
+        print(interrupted(), file=sys.stderr)
         return 130
     finally:
         reporter.close()

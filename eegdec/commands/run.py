@@ -200,19 +200,24 @@ def command(args: argparse.Namespace) -> int:
 
     cfg, out = _config(args)
     reporter = RunReporter(sys.stderr, quiet=args.quiet)
-    try:  # Ctrl-C stops at the next batch or fold (eegdec.interrupts)
-        with interrupts.deferred(), _epoch_progress(cfg, reporter):
-            store = run_protocol(cfg, out, progress=reporter)
-    except KeyboardInterrupt:
+
+    def interrupted() -> str:
         reporter.close()
         root = reporter.root
         if root is None or not RunStore(root).results_path.exists():
-            print("interrupted before the first fold finished: nothing was saved.",
-                  file=sys.stderr)
-        else:
-            n = len(RunStore(root).read_rows())
-            print(f"interrupted: {n} finished folds are saved in {root}; resume with: "
-                  f"eegdec run --resume {root}", file=sys.stderr)
+            return "interrupted before the first fold finished: nothing was saved."
+        n = len(RunStore(root).read_rows())
+        return (f"interrupted: {n} finished folds are saved in {root}; resume with: "
+                f"eegdec run --resume {root}")
+
+    # Ctrl-C stops at the next batch or fold (eegdec.interrupts); a sequential run ends there.
+    sequential = cfg.n_jobs == 1 and cfg.backend == "loky"
+    try:
+        with interrupts.deferred(interrupts.exit_after(interrupted) if sequential else None), \
+                _epoch_progress(cfg, reporter):
+            store = run_protocol(cfg, out, progress=reporter)
+    except KeyboardInterrupt:
+        print(interrupted(), file=sys.stderr)
         return 130
     finally:
         reporter.close()

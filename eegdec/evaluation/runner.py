@@ -278,13 +278,17 @@ def run_protocol(cfg: RunConfig, out: str | Path | None = None,
     digest = config_hash(cfg.hashed())
     fresh = not Path(out or default_run_dir(cfg, digest)).exists()
     store = _open_store(cfg, digest, out)
+
+    def remove_if_empty() -> None:
+        if fresh and not store.results_path.exists():  # stopped before its first fold
+            shutil.rmtree(store.root, ignore_errors=True)
+
     try:
         store.add_fingerprint(fingerprint())
-        with _warnings_to_log(store, cfg.verbose):
+        with _warnings_to_log(store, cfg.verbose), interrupts.cleanup(remove_if_empty):
             _run(cfg, store, digest, specs, progress or RunProgress())
     except BaseException:
-        if fresh and not store.results_path.exists():  # failed before its first fold
-            shutil.rmtree(store.root, ignore_errors=True)
+        remove_if_empty()
         raise
     audit_run(store.root)
     store.write_summary()

@@ -210,15 +210,16 @@ def fit_module(
 
 
 class _StopOnCtrlC(Callback):
-    """Ctrl-C during a fit (:mod:`eegdec.interrupts`) ends it cleanly after the current batch.
+    """Ctrl-C during a fit (:mod:`eegdec.interrupts`) stops it after the current batch.
 
-    The fit then finishes through Lightning's normal path and the interrupt is raised after it:
-    Lightning's own interrupt path (teardown from inside the loop) was seen to abort the process
-    with a corrupted heap.
+    Under the CLI the process ends there (``on_stop``). Otherwise the fit finishes through
+    Lightning's normal path and the interrupt is raised after it: Lightning's own interrupt
+    path (teardown from inside the loop) was seen to abort the process with a corrupted heap.
     """
 
     def on_train_batch_end(self, trainer: L.Trainer, *args: Any) -> None:
         if interrupts.requested():
+            interrupts.check(raise_interrupt=False)
             trainer.should_stop = True
 
 
