@@ -43,10 +43,9 @@ def test_backbone_benchmark_table_from_finished_folds(tmp_path, monkeypatch):
     import bench_backbones
     import numpy as np
     import pandas as pd
+    from doc_markers import markers
 
     from eegdec.evaluation.results import COLUMNS, RunStore, fold_id
-
-    from doc_markers import markers
 
     docs = tmp_path / "backbones.md"
     start, end = markers(bench_backbones.BLOCK)
