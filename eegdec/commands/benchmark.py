@@ -88,6 +88,7 @@ def _suite(args: argparse.Namespace):
 def command(args: argparse.Namespace) -> int:
     from eegdec import interrupts
     from eegdec.commands.progress import BenchmarkReporter
+    from eegdec.evaluation.backends import is_sequential
     from eegdec.evaluation.benchmark import (
         cells,
         default_out,
@@ -109,7 +110,7 @@ def command(args: argparse.Namespace) -> int:
                 "command and --resume.")
 
     # Ctrl-C stops at the next batch or fold (eegdec.interrupts); a sequential run ends there.
-    sequential = args.n_jobs == 1 and args.backend == "loky"
+    sequential = is_sequential(args.n_jobs, args.backend)
     try:
         with interrupts.deferred(interrupts.exit_after(interrupted) if sequential else None):
             table = run_benchmark(suite, out, resume=True, n_jobs=args.n_jobs,

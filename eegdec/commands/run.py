@@ -195,6 +195,7 @@ def command(args: argparse.Namespace) -> int:
 
     from eegdec import interrupts
     from eegdec.commands.progress import RunReporter
+    from eegdec.evaluation.backends import is_sequential
     from eegdec.evaluation.results import RunStore, summarise, summary_console
     from eegdec.evaluation.runner import run_protocol
 
@@ -211,7 +212,7 @@ def command(args: argparse.Namespace) -> int:
                 f"eegdec run --resume {root}")
 
     # Ctrl-C stops at the next batch or fold (eegdec.interrupts); a sequential run ends there.
-    sequential = cfg.n_jobs == 1 and cfg.backend == "loky"
+    sequential = is_sequential(cfg.n_jobs, cfg.backend)
     try:
         with interrupts.deferred(interrupts.exit_after(interrupted) if sequential else None), \
                 _epoch_progress(cfg, reporter):

@@ -19,6 +19,11 @@ def check_backend(name: str) -> str:
     return name
 
 
+def is_sequential(n_jobs: int, name: str) -> bool:
+    """Whether folds run one after another in this process (no joblib workers)."""
+    return n_jobs == 1 and name == "loky"
+
+
 def returns_lists(name: str) -> bool:
     """ray's joblib backend cannot return generators; the others stream results."""
     return name == "ray"

@@ -27,7 +27,7 @@ from eegdec import interrupts
 from eegdec._version import __version__
 from eegdec.data.epochs import EpochsData
 from eegdec.errors import BadInputError, CorruptFileError
-from eegdec.evaluation.backends import backend, returns_lists
+from eegdec.evaluation.backends import backend, is_sequential, returns_lists
 from eegdec.evaluation.config import RunConfig
 from eegdec.evaluation.decoders import builder, model_specs
 from eegdec.evaluation.metrics import chance_level, score
@@ -312,7 +312,7 @@ def _run(cfg: RunConfig, store: RunStore, digest: str, specs: list[ModelSpec],
         protocol.plan(_iter_subjects(cfg, progress, paradigm), group, cfg, done)
         for paradigm, group in _by_paradigm(cfg, specs).items())
     root = str(store.root)
-    parallel = cfg.n_jobs != 1 or cfg.backend != "loky"
+    parallel = not is_sequential(cfg.n_jobs, cfg.backend)
     return_as = "list" if returns_lists(cfg.backend) else "generator_unordered"
     with backend(cfg.backend, cfg.n_jobs) if parallel else contextlib.nullcontext():
         outputs = (
